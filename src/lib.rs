@@ -1,0 +1,24 @@
+//! hp: find attacks in honeypot web-server access logs and report the sources.
+//!
+//! The binaries in `src/bin/` are thin front ends over these modules, one
+//! concept each, in pipeline order:
+//!
+//! - [`input`]: opening files, stdin and gzip-compressed logs, and splitting them into lines.
+//! - [`logline`]: the structural check and the field parse of one access-log line.
+//! - [`timestamp`]: the access-log time and its RFC 3339 form.
+//! - [`rules`]: the rule-file format, the built-in packs and their validation.
+//! - [`matcher`]: every rule compiled into one literal scan per line.
+//! - [`detection`]: the detection record that `hp-match` writes, and its reader.
+//! - [`correlate`]: per-address aggregation and promotion, and the aggregate record.
+//! - [`report`]: the human report in text, CSV and Markdown.
+//! - [`xdr`]: the Cisco XDR client, CTIM entities, bundles, state and clean-up.
+
+pub mod correlate;
+pub mod detection;
+pub mod input;
+pub mod logline;
+pub mod matcher;
+pub mod report;
+pub mod rules;
+pub mod timestamp;
+pub mod xdr;
