@@ -8,17 +8,21 @@
 //! - [`timestamp`]: the access-log time and its RFC 3339 form.
 //! - [`rules`]: the rule-file format, the built-in packs and their validation.
 //! - [`matcher`]: every rule compiled into one literal scan per line.
+//! - [`scan`]: the `hp-match` job: inputs through the matcher into detection records.
 //! - [`detection`]: the detection record that `hp-match` writes, and its reader.
+//! - [`diag`]: warnings on stderr, and bad input lines counted and rate-limited.
 //! - [`correlate`]: per-address aggregation and promotion, and the aggregate record.
 //! - [`report`]: the human report in text, CSV and Markdown.
 //! - [`xdr`]: the Cisco XDR client, CTIM entities, bundles, state and clean-up.
 
 pub mod correlate;
 pub mod detection;
+pub mod diag;
 pub mod input;
 pub mod logline;
 pub mod matcher;
 pub mod report;
+pub mod scan;
 pub mod rules;
 pub mod timestamp;
 pub mod xdr;
