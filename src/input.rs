@@ -50,6 +50,50 @@ pub fn decompress_if_gzip<R: BufRead + 'static>(mut reader: R) -> io::Result<Box
     }
 }
 
+/// Calls `each` with the input name, the line number and the bytes of every
+/// non-blank line of the named inputs (`-` is stdin), in order.
+///
+/// An input that cannot be opened or read is reported on stderr under
+/// `program` and skipped; the return value counts them. An error returned by
+/// `each` (such as a closed output) stops everything and is passed on.
+pub fn for_each_line(
+    names: &[String],
+    program: &str,
+    mut each: impl FnMut(&str, u64, &[u8]) -> io::Result<()>,
+) -> io::Result<u64> {
+    let mut failed = 0;
+    for name in names {
+        let reader = match open(name) {
+            Ok(reader) => reader,
+            Err(error) => {
+                crate::diag::warn(program, &format_args!("{name}: cannot open: {error}"));
+                failed += 1;
+                continue;
+            }
+        };
+
+        let mut lines = LineReader::new(reader);
+        loop {
+            match lines.next_line() {
+                Ok(Some(line)) if line.bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(Some(line)) => each(name, line.number, line.bytes)?,
+                Ok(None) => break,
+                Err(error) => {
+                    crate::diag::warn(program, &format_args!("{name}: read failed: {error}; the rest of this input is skipped"));
+                    failed += 1;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// The inputs to read: the given names, or stdin when there are none.
+pub fn names_or_stdin(names: &[String]) -> Vec<String> {
+    if names.is_empty() { vec![STDIN_NAME.to_owned()] } else { names.to_vec() }
+}
+
 /// One line from a [`LineReader`].
 #[derive(Debug)]
 pub struct Line<'a> {

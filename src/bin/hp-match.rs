@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         show_malformed: args.show_malformed,
     };
     let mut scanner = Scanner::new(&matcher, options);
-    let files = if args.files.is_empty() { vec![input::STDIN_NAME.to_owned()] } else { args.files.clone() };
+    let files = input::names_or_stdin(&args.files);
 
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
