@@ -373,6 +373,11 @@ impl RuleSet {
         &self.packs
     }
 
+    /// Appends an already validated rule, for lookups that merge packs.
+    pub(crate) fn push_rule(&mut self, rule: Rule) {
+        self.rules.push(rule);
+    }
+
     /// Finds a rule by id.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|rule| rule.id == id)
