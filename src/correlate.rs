@@ -76,14 +76,14 @@ pub struct Aggregate {
     pub promoted: bool,
 }
 
-/// Which rules count toward promotion.
+/// The rules whose hits count toward promotion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PromotionRules {
     All,
     Only(Vec<String>),
 }
 
-/// How addresses are promoted.
+/// Promotion criteria.
 #[derive(Clone, Debug)]
 pub struct CorrelateOptions {
     pub rules: PromotionRules,
@@ -112,7 +112,7 @@ impl Default for CorrelateOptions {
     }
 }
 
-/// Why a detection record was not counted.
+/// A detection record that could not be counted.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum RecordError {
     #[error("not a detection record: {0}")]
@@ -127,7 +127,7 @@ pub enum RecordError {
     InvalidTime(String),
 }
 
-/// What happened to one record.
+/// The outcome of counting one record.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Counted {
     Detection,
@@ -257,7 +257,7 @@ impl Correlator {
         id
     }
 
-    /// The number of addresses seen.
+    /// Returns the number of distinct addresses seen.
     pub fn addresses(&self) -> usize {
         self.entries.len()
     }

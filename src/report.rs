@@ -1,7 +1,7 @@
 //! The human report, in text, CSV or Markdown.
 //!
-//! [`Report`] reads detection records, aggregate records, or both, and tells
-//! them apart line by line: an aggregate has a `promoted` key, a detection a
+//! [`Report`] reads detection records, aggregate records, or both, and detects
+//! the kind line by line: an aggregate has a `promoted` key, a detection a
 //! `rule` key. From detections it counts rules and sources itself and decides
 //! promotion with `hp-correlate`'s defaults; aggregates, when present, give
 //! the promoted addresses and their counts. From aggregates alone the
@@ -35,7 +35,7 @@ pub enum Format {
     Markdown,
 }
 
-/// Why a line was not used.
+/// A line that could not be used.
 #[derive(Debug, Error)]
 pub enum ReportError {
     #[error("not JSON: {0}")]
@@ -179,7 +179,7 @@ impl Report {
         sorted
     }
 
-    /// Every source: from aggregates when any were read, else from the
+    /// Builds the source rows: from aggregates when any were read, else from the
     /// detections, sorted by count then total then address.
     fn source_rows(&self) -> Vec<SourceRow> {
         let aggregates = if self.aggregates.is_empty() { self.correlator.finish(true) } else { self.aggregates.clone() };

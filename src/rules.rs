@@ -42,7 +42,7 @@
 //!
 //! Literals are matched on raw bytes and are case-sensitive unless
 //! `ignore_case` is set. `count` counts occurrences left to right without
-//! overlap, as Python's `str.count` does, so `...` holds one `..`.
+//! overlap, as Python's `str.count` does, so `...` contains one `..`.
 //! `decode` makes the condition hold when it holds on the field as written,
 //! after one round of percent-decoding, or after two (`%252e` is `.`); in the
 //! query, `+` also decodes to a space, and overlong UTF-8 forms of `.`, `/`
@@ -70,7 +70,7 @@ pub const DEFAULT_PACKS: &[&str] = &["classic"];
 /// matches in linear time, but a huge program is still slow to build.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// How serious a detection is.
+/// The severity of a detection.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Impact {
@@ -113,7 +113,7 @@ impl fmt::Display for Impact {
     }
 }
 
-/// Where a condition looks.
+/// The part of a log line that a condition searches.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -268,8 +268,8 @@ pub struct PackInfo {
     pub origin: String,
 }
 
-/// Why rules could not be loaded. Each message names the file, and where it
-/// can, the line and the rule.
+/// A failure to load rules. Each message names the file and, where known,
+/// the line and the rule.
 #[derive(Debug, Error)]
 pub enum RuleError {
     #[error("cannot read rule file {path}: {source}")]

@@ -13,7 +13,7 @@ use hp::report::{self, Format, Report};
 use hp::rules::{self, RuleSet};
 
 /// Read hp-match detections and/or hp-correlate aggregates (NDJSON; the kind
-/// is told apart per line) and print a report for people: detections per
+/// is detected per line) and print a report for people: detections per
 /// rule, top sources, and the promoted addresses.
 ///
 /// Promotion from detections alone uses hp-correlate's defaults (more than

@@ -12,12 +12,12 @@ pub const HP_MATCH: &str = env!("CARGO_BIN_EXE_hp-match");
 pub const HP_CORRELATE: &str = env!("CARGO_BIN_EXE_hp-correlate");
 pub const HP_REPORT: &str = env!("CARGO_BIN_EXE_hp-report");
 
-/// A file under the repository root.
+/// Returns the path of a file under the repository root.
 pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-/// A parser case from `tests/data/cases`.
+/// Returns the path of a parser case in `tests/data/cases`.
 pub fn case(name: &str) -> PathBuf {
     repo_file(&format!("tests/data/cases/{name}"))
 }
