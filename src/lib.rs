@@ -3,6 +3,7 @@
 //! The binaries in `src/bin/` are thin front ends over these modules, one
 //! concept each, in pipeline order:
 //!
+//! - [`cli`]: the command-line options of every binary, and their man pages.
 //! - [`input`]: opening files, stdin and gzip-compressed logs, and splitting them into lines.
 //! - [`logline`]: the structural check and the field parse of one access-log line.
 //! - [`timestamp`]: the access-log time and its RFC 3339 form.
@@ -15,6 +16,7 @@
 //! - [`report`]: the human report in text, CSV and Markdown.
 //! - [`xdr`]: the Cisco XDR client, CTIM entities, bundles, state and clean-up.
 
+pub mod cli;
 pub mod correlate;
 pub mod detection;
 pub mod diag;

@@ -2,82 +2,17 @@
 //! confirmed attackers.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use ipnet::IpNet;
+
+use hp::cli::hp_correlate::Args;
 
 use hp::correlate::{self, CorrelateOptions, Correlator, PromotionRules};
 use hp::diag::{self, BadLines};
 use hp::input;
 
-/// Read hp-match detection records (NDJSON) and write one aggregate record
-/// per source address (NDJSON), sorted by count then address.
-///
-/// By default only promoted addresses are written: those with more than 10
-/// hits on rule phpmyadmin-login. Loopback, unspecified, private (RFC 1918),
-/// link-local and IPv6 unique-local addresses are never promoted.
-///
-/// Lines that are not detection records are reported on stderr with their
-/// line number and skipped.
-///
-/// Exit status: 0 on success (also when the reader of the output closes it
-/// early); 1 when writing failed; 2 for invalid arguments or when an input
-/// could not be opened or read.
-#[derive(Debug, Parser)]
-#[command(name = "hp-correlate", version, max_term_width = 100)]
-struct Args {
-    /// Detection files to read; none or '-' reads stdin.
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
-
-    /// Rule whose hits count toward promotion (repeatable).
-    #[arg(long = "rule", value_name = "ID", default_value = correlate::DEFAULT_PROMOTION_RULE)]
-    rules: Vec<String>,
-
-    /// Count the hits of every rule toward promotion.
-    #[arg(long, conflicts_with = "rules")]
-    all_rules: bool,
-
-    /// Promote an address with more than N hits (11 or more by default).
-    #[arg(long, value_name = "N", default_value_t = correlate::DEFAULT_THRESHOLD)]
-    threshold: u64,
-
-    /// Promote only when more than the threshold of hits fall inside one
-    /// window of this log-time length: a number with s, m, h or d, e.g. 10m.
-    #[arg(long, value_name = "DURATION", value_parser = correlate::parse_duration)]
-    window: Option<i64>,
-
-    /// Count distinct request targets instead of hits (exact up to 1000 per
-    /// address and rule).
-    #[arg(long)]
-    distinct: bool,
-
-    /// Promote when the sum of impact weights over all rules (high 3,
-    /// medium 2, low 1) is more than N; replaces the hit count.
-    #[arg(long, value_name = "N")]
-    score: Option<u64>,
-
-    /// Write every address, not only the promoted ones.
-    #[arg(long)]
-    all: bool,
-
-    /// Never promote addresses in this range, e.g. 198.51.100.0/24
-    /// (repeatable).
-    #[arg(long, value_name = "CIDR")]
-    exclude: Vec<IpNet>,
-
-    /// Read more ranges to exclude from FILE: one CIDR or address per line;
-    /// '#' starts a comment.
-    #[arg(long, value_name = "FILE")]
-    exclude_file: Vec<PathBuf>,
-
-    /// Print no warnings and no summary on stderr.
-    #[arg(short, long)]
-    quiet: bool,
-}
 
 fn main() -> ExitCode {
     let args = Args::parse();

@@ -1,55 +1,18 @@
 //! hp-report: a human report from detections and/or aggregates.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
+use hp::cli::hp_report::Args;
+
 use hp::diag::{self, BadLines};
 use hp::input;
-use hp::report::{self, Format, Report};
+use hp::report::{self, Report};
 use hp::rules::{self, RuleSet};
 
-/// Read hp-match detections and/or hp-correlate aggregates (NDJSON; the kind
-/// is detected per line) and print a report for people: detections per
-/// rule, top sources, and the promoted addresses.
-///
-/// Promotion from detections alone uses hp-correlate's defaults (more than
-/// 10 phpmyadmin-login hits); pipe through hp-correlate to choose otherwise.
-///
-/// Exit status: 0 on success; 1 when writing failed; 2 for invalid
-/// arguments or when an input could not be opened or read.
-#[derive(Debug, Parser)]
-#[command(name = "hp-report", version, max_term_width = 100)]
-struct Args {
-    /// Files to read; none or '-' reads stdin.
-    #[arg(value_name = "FILE")]
-    files: Vec<String>,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-
-    /// Also list every detection (impact, name and raw line); needs
-    /// detection records, not aggregates.
-    #[arg(long)]
-    detail: bool,
-
-    /// Write the report to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-
-    /// Rule file whose names and impacts label rules that the built-in packs
-    /// do not know (repeatable).
-    #[arg(long = "rules", value_name = "FILE")]
-    rule_files: Vec<PathBuf>,
-
-    /// Print no warnings on stderr.
-    #[arg(short, long)]
-    quiet: bool,
-}
 
 fn main() -> ExitCode {
     let args = Args::parse();
