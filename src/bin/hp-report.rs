@@ -32,7 +32,8 @@ fn run(args: &Args) -> Result<ExitCode> {
     let set = RuleSet::load(rules::DEFAULT_PACKS, &args.rule_files)?;
     let lookup = report::rule_lookup(&set);
 
-    let mut report = Report::new(args.detail);
+    // The HTML page always carries the detection table.
+    let mut report = Report::new(args.detail || args.format == report::Format::Html);
     let mut bad = BadLines::new("hp-report", "unreadable record", diag::DEFAULT_SHOWN, args.quiet);
     let files = input::names_or_stdin(&args.files);
     let failed = input::for_each_line(&files, "hp-report", |name, number, line| {

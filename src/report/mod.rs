@@ -23,6 +23,9 @@ use thiserror::Error;
 use crate::correlate::{Aggregate, CorrelateOptions, Correlator};
 use crate::detection::{DetectionKey, DetectionRecord};
 use crate::rules::{Impact, RuleSet};
+use crate::timestamp::LogTime;
+
+mod html;
 
 /// How many sources the summary lists.
 pub const TOP_SOURCES: usize = 10;
@@ -33,6 +36,8 @@ pub enum Format {
     Text,
     Csv,
     Markdown,
+    /// One self-contained page with charts; it always has the detection table.
+    Html,
 }
 
 /// A line that could not be used.
@@ -74,6 +79,9 @@ pub struct Report {
     aggregates: Vec<Aggregate>,
     detections: u64,
     detail: Option<Vec<DetailRow>>,
+    /// Detections per hour (Unix time of the hour's start) by impact, low
+    /// to high.
+    hourly: BTreeMap<i64, [u64; 3]>,
 }
 
 /// One row of the sources table.
@@ -97,6 +105,7 @@ impl Report {
             aggregates: Vec::new(),
             detections: 0,
             detail: detail.then(Vec::new),
+            hourly: BTreeMap::new(),
         }
     }
 
@@ -134,6 +143,11 @@ impl Report {
         self.correlator.add(&key).map_err(|e| ReportError::Detection(e.to_string()))?;
 
         self.detections += 1;
+        if let Some(time) = record.time.as_deref().and_then(|t| LogTime::parse_rfc3339(t).ok()) {
+            let hour = time.unix_seconds() - time.unix_seconds().rem_euclid(3600);
+            let impact = record.impact.as_deref().and_then(Impact::parse).unwrap_or(Impact::Low);
+            self.hourly.entry(hour).or_default()[impact as usize] += 1;
+        }
         let row = self.rules.entry(rule.to_owned()).or_default();
         row.count += 1;
         row.name = row.name.take().or_else(|| record.name.as_deref().map(str::to_owned));
@@ -213,6 +227,7 @@ impl Report {
             Format::Text => write_text(&rules, &sources, &promoted, detail, out),
             Format::Markdown => write_markdown(&rules, &sources, &promoted, detail, out),
             Format::Csv => write_csv(&rules, &sources, detail, out),
+            Format::Html => html::write(&rules, &sources, &promoted, detail, &self.hourly, out),
         }
     }
 }
