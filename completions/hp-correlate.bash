@@ -23,7 +23,7 @@ _hp__correlate() {
 
     case "${cmd}" in
         hp__correlate)
-            opts="-q -h -V --rule --all-rules --threshold --window --distinct --score --all --exclude --exclude-file --quiet --help --version"
+            opts="-q -h -V --rule --all-rules --threshold --window --distinct --score --all --follow --cooldown --exclude --exclude-file --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -42,6 +42,10 @@ _hp__correlate() {
                     return 0
                     ;;
                 --score)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cooldown)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

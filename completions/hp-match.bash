@@ -23,7 +23,7 @@ _hp__match() {
 
     case "${cmd}" in
         hp__match)
-            opts="-q -h -V --pack --rules --no-default-rules --list-rules --all --line-buffered --show-malformed --quiet --help --version"
+            opts="-q -h -V --pack --rules --no-default-rules --list-rules --all --line-buffered --follow --from-end --show-malformed --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

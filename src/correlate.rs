@@ -130,7 +130,8 @@ pub enum RecordError {
 /// The outcome of counting one record.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Counted {
-    Detection,
+    /// A detection, counted for this address.
+    Detection(IpAddr),
     /// An `hp-match --all` record of a line that fired no rule.
     NoRule,
     /// The client was a host name, so there is no address to count.
@@ -152,6 +153,9 @@ struct Entry {
     window_crossed: bool,
     /// Hashes of distinct targets per promotion rule; only with --distinct.
     targets: Vec<(u32, HashSet<u64>)>,
+    /// Log time (Unix seconds) of the last detection when the address was
+    /// last emitted as promoted, in follow mode.
+    emitted_at: Option<i64>,
 }
 
 /// Aggregates detections per address.
@@ -212,6 +216,7 @@ impl Correlator {
             recent: VecDeque::new(),
             window_crossed: false,
             targets: Vec::new(),
+            emitted_at: None,
         });
 
         entry.total += 1;
@@ -236,7 +241,7 @@ impl Correlator {
                 }
             }
         }
-        Ok(Counted::Detection)
+        Ok(Counted::Detection(canonical_ip(ip)))
     }
 
     fn intern_rule(&mut self, rule: &str, impact: Option<&str>) -> u32 {
@@ -255,6 +260,32 @@ impl Correlator {
         self.rule_promotes.push(promotes);
         self.rule_weights.push(weight);
         id
+    }
+
+    /// Returns the aggregate of `ip` when it is promoted and due to be
+    /// emitted in follow mode: the first time it crosses the threshold, and
+    /// again once `cooldown` seconds of log time have passed since the last
+    /// emission. Without a cooldown an address is emitted once.
+    pub fn promotion_due(&mut self, ip: IpAddr, cooldown: Option<i64>) -> Option<Aggregate> {
+        let entry = self.entries.get(&ip)?;
+        let aggregate = self.aggregate(ip, entry);
+        if !aggregate.promoted {
+            return None;
+        }
+
+        let now = entry.last.unix_seconds();
+        let due = match (entry.emitted_at, cooldown) {
+            (None, _) => true,
+            (Some(at), Some(cooldown)) => now - at >= cooldown,
+            (Some(_), None) => false,
+        };
+        if !due {
+            return None;
+        }
+        if let Some(entry) = self.entries.get_mut(&ip) {
+            entry.emitted_at = Some(now);
+        }
+        Some(aggregate)
     }
 
     /// Returns the number of distinct addresses seen.
@@ -503,6 +534,21 @@ mod tests {
         assert_eq!(nets.len(), 2);
         assert!(nets[1].contains(&"192.0.2.5".parse::<IpAddr>().unwrap()));
         assert!(parse_exclude_list("nope").unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn follow_emits_once_then_after_cooldown() {
+        let mut correlator = Correlator::new(CorrelateOptions::default());
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let mut emitted = Vec::new();
+        for minute in 0..40 {
+            let line = detection("phpmyadmin-login", "192.0.2.1", &format!("2021-03-28T10:{minute:02}:00+00:00"));
+            correlator.add_line(line.as_bytes()).unwrap();
+            if let Some(aggregate) = correlator.promotion_due(ip, Some(15 * 60)) {
+                emitted.push(aggregate.count);
+            }
+        }
+        assert_eq!(emitted, [11, 26]);
     }
 
     #[test]

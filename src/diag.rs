@@ -82,3 +82,27 @@ pub fn warn(program: &str, message: &dyn std::fmt::Display) {
 pub fn is_broken_pipe(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe
 }
+
+/// Wraps a file reader in a progress bar on stderr (bytes, rate, time
+/// left) when stderr is a terminal, so a long run over a big log shows it
+/// is alive. On a pipe or under cron the reader is returned as it is.
+pub fn with_progress(reader: Box<dyn std::io::Read>, path: &str, quiet: bool) -> Box<dyn std::io::Read> {
+    use std::io::IsTerminal;
+
+    if quiet || path == crate::input::STDIN_NAME || !std::io::stderr().is_terminal() {
+        return reader;
+    }
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return reader;
+    };
+
+    let bar = indicatif::ProgressBar::new(metadata.len());
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix} {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+    );
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar.set_prefix(path.to_owned());
+    Box::new(bar.wrap_read(reader))
+}

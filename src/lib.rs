@@ -5,6 +5,7 @@
 //!
 //! - [`cli`]: the command-line options of every binary, and their man pages.
 //! - [`input`]: opening files, stdin and gzip-compressed logs, and splitting them into lines.
+//! - [`follow`]: following a growing log across rotation, as `tail -F` does.
 //! - [`logline`]: the structural check and the field parse of one access-log line.
 //! - [`timestamp`]: the access-log time and its RFC 3339 form.
 //! - [`rules`]: the rule-file format, the built-in packs and their validation.
@@ -14,6 +15,7 @@
 //! - [`diag`]: warnings on stderr, and bad input lines counted and rate-limited.
 //! - [`correlate`]: per-address aggregation and promotion, and the aggregate record.
 //! - [`report`]: the human report in text, CSV and Markdown.
+//! - [`signals`]: SIGINT and SIGTERM: finish on the first, exit on the second.
 //! - [`xdr`]: the Cisco XDR client, CTIM entities, bundles, state and clean-up.
 
 pub mod cli;
@@ -23,8 +25,10 @@ pub mod diag;
 pub mod input;
 pub mod logline;
 pub mod matcher;
+pub mod follow;
 pub mod report;
 pub mod scan;
+pub mod signals;
 pub mod rules;
 pub mod timestamp;
 pub mod xdr;

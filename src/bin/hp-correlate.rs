@@ -3,6 +3,7 @@
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -30,6 +31,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes aggregate records to stdout and flushes them.
+fn write_aggregates(aggregates: &[correlate::Aggregate]) -> io::Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    for aggregate in aggregates {
+        serde_json::to_writer(&mut out, aggregate).map_err(io::Error::from)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
 fn run(args: &Args) -> Result<ExitCode> {
     let mut excludes = args.exclude.clone();
     for path in &args.exclude_file {
@@ -48,13 +59,27 @@ fn run(args: &Args) -> Result<ExitCode> {
         score: args.score,
         excludes,
     };
-    let mut correlator = Correlator::new(options);
+    let correlator = Arc::new(Mutex::new(Correlator::new(options)));
+    let (all, follow) = (args.all, args.follow);
+    let on_signal = Arc::clone(&correlator);
+    hp::signals::on_first_signal(move |_signal| {
+        let correlator = on_signal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // In follow mode every promotion was already written and flushed.
+        let result = if follow { Ok(()) } else { write_aggregates(&correlator.finish(all)) };
+        std::process::exit(if result.is_ok() { 0 } else { 1 });
+    })?;
+
     let mut bad = BadLines::new("hp-correlate", "invalid detection record", diag::DEFAULT_SHOWN, args.quiet);
     let mut without_address = 0u64;
-
     let files = input::names_or_stdin(&args.files);
     let failed = input::for_each_line(&files, "hp-correlate", |name, number, line| {
+        let mut correlator = correlator.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match correlator.add_line(line) {
+            Ok(correlate::Counted::Detection(ip)) if follow => {
+                if let Some(aggregate) = correlator.promotion_due(ip, args.cooldown) {
+                    write_aggregates(&[aggregate])?;
+                }
+            }
             Ok(correlate::Counted::NoAddress) => without_address += 1,
             Ok(_) => {}
             Err(error) => bad.report(name, number, &error, line),
@@ -63,13 +88,11 @@ fn run(args: &Args) -> Result<ExitCode> {
     })?;
     bad.finish();
 
+    let correlator = correlator.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let aggregates = correlator.finish(args.all);
-    let mut out = BufWriter::new(io::stdout().lock());
-    for aggregate in &aggregates {
-        serde_json::to_writer(&mut out, aggregate).map_err(io::Error::from)?;
-        out.write_all(b"\n")?;
+    if !follow {
+        write_aggregates(&aggregates)?;
     }
-    out.flush()?;
 
     if !args.quiet {
         let promoted = aggregates.iter().filter(|a| a.promoted).count();

@@ -8,6 +8,7 @@ use clap::Parser;
 use hp::cli::hp_match::Args;
 
 use hp::diag;
+use hp::follow::FollowReader;
 use hp::input;
 use hp::matcher::Matcher;
 use hp::rules::{self, RuleSet};
@@ -24,6 +25,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.follow && args.files.len() != 1 {
+        diag::warn("hp-match", &"--follow takes exactly one file; for several, use: tail -F FILE... | hp-match");
+        return ExitCode::from(2);
+    }
     if args.list_rules {
         return finish_output(rules::write_listing(&set, &mut io::stdout().lock()));
     }
@@ -31,7 +36,7 @@ fn main() -> ExitCode {
     let matcher = Matcher::new(&set);
     let options = ScanOptions {
         all: args.all,
-        line_buffered: args.line_buffered,
+        line_buffered: args.line_buffered || args.follow,
         quiet: args.quiet,
         show_malformed: args.show_malformed,
     };
@@ -40,7 +45,12 @@ fn main() -> ExitCode {
 
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let result = scan_all(&mut scanner, &files, &mut out).and_then(|()| out.flush().map_err(ScanError::Output));
+    let result = if args.follow {
+        follow(&mut scanner, &args, &mut out)
+    } else {
+        scan_all(&mut scanner, &files, args.quiet, &mut out)
+    };
+    let result = result.and_then(|()| out.flush().map_err(ScanError::Output));
     scanner.print_summary();
 
     match result {
@@ -65,14 +75,28 @@ fn load_rules(args: &Args) -> Result<RuleSet, rules::RuleError> {
     RuleSet::load(&packs, &args.rule_files)
 }
 
-fn scan_all(scanner: &mut Scanner<'_>, files: &[String], out: &mut impl Write) -> Result<(), ScanError> {
+fn scan_all(scanner: &mut Scanner<'_>, files: &[String], quiet: bool, out: &mut impl Write) -> Result<(), ScanError> {
     for name in files {
         match input::open(name) {
-            Ok(reader) => scanner.scan(name, reader, out)?,
+            Ok(reader) => scanner.scan(name, diag::with_progress(reader, name, quiet), out)?,
             Err(error) => scanner.input_failed(name, &error),
         }
     }
     Ok(())
+}
+
+/// Follows the one file named until SIGINT or SIGTERM.
+fn follow(scanner: &mut Scanner<'_>, args: &Args, out: &mut impl Write) -> Result<(), ScanError> {
+    let name = &args.files[0];
+    let opened = hp::signals::stop_flag()
+        .and_then(|stop| FollowReader::open(name.into(), args.from_end, stop, "hp-match"));
+    match opened {
+        Ok(reader) => scanner.scan(name, reader, out),
+        Err(error) => {
+            scanner.input_failed(name, &error);
+            Ok(())
+        }
+    }
 }
 
 fn finish_output(result: io::Result<()>) -> ExitCode {

@@ -17,9 +17,12 @@ use crate::correlate;
 /// Lines that are not detection records are reported on stderr with their
 /// line number and skipped.
 ///
-/// Exit status: 0 on success (also when the reader of the output closes it
-/// early); 1 when writing failed; 2 for invalid arguments or when an input
-/// could not be opened or read.
+/// The first SIGINT or SIGTERM writes what was aggregated so far and ends the
+/// run with status 0; a second one exits at once with status 130.
+///
+/// Exit status: 0 on success, also when the reader of the output closes it
+/// early. 2 for invalid arguments, or when an input could not be opened or
+/// read.
 #[derive(Debug, Parser)]
 #[command(name = "hp-correlate", version, max_term_width = 100)]
 pub struct Args {
@@ -57,6 +60,17 @@ pub struct Args {
     /// Write every address, not only the promoted ones.
     #[arg(long)]
     pub all: bool,
+
+    /// Live mode: write each address the moment it is promoted, flushed at
+    /// once, instead of all addresses at the end. For tail -F pipelines.
+    #[arg(long, conflicts_with = "all")]
+    pub follow: bool,
+
+    /// With --follow, write a promoted address again when it keeps
+    /// attacking this long (log time) after it was last written: a number
+    /// with s, m, h or d, e.g. 1h. Without it, an address is written once.
+    #[arg(long, value_name = "DURATION", value_parser = correlate::parse_duration, requires = "follow")]
+    pub cooldown: Option<i64>,
 
     /// Never promote addresses in this range, e.g. 198.51.100.0/24
     /// (repeatable).

@@ -51,6 +51,16 @@ pub struct Args {
     #[arg(long)]
     pub line_buffered: bool,
 
+    /// Follow FILE as it grows, across rotation by rename or copytruncate,
+    /// until SIGINT or SIGTERM; implies --line-buffered. Takes one plain
+    /// (not gzip) file.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// With --follow, start at the end of the file instead of its start.
+    #[arg(long, requires = "follow")]
+    pub from_end: bool,
+
     /// Number of malformed lines printed in full before the rest are only
     /// counted.
     #[arg(long, value_name = "N", default_value_t = diag::DEFAULT_SHOWN)]
