@@ -332,8 +332,7 @@ impl RuleSet {
     /// Parses and validates rule-file text. `path` names it in errors;
     /// `pack` is the pack name used when the file has no `[pack]` table.
     pub fn add_text(&mut self, text: &str, path: &str, pack: &str, origin: &str) -> Result<(), RuleError> {
-        let doc: RuleFileDoc = toml::from_str(text)
-            .map_err(|e| RuleError::Syntax { path: path.to_owned(), message: e.to_string() })?;
+        let doc: RuleFileDoc = toml::from_str(text).map_err(|e| syntax_error(text, path, &e))?;
 
         let pack_name = doc.pack.as_ref().map_or_else(|| pack.to_owned(), |p| p.name.clone());
         let mut seen: HashMap<String, String> =
@@ -397,6 +396,56 @@ pub fn write_listing(set: &RuleSet, out: &mut impl std::io::Write) -> std::io::R
         writeln!(out, "{:<id_width$}  {:<6}  {:<12}  {}", rule.id, rule.impact.as_str(), rule.pack, rule.name)?;
     }
     Ok(())
+}
+
+/// Describes a TOML or schema error with its line, the rule it sits in,
+/// and for an unknown key the closest known one.
+fn syntax_error(text: &str, path: &str, error: &toml::de::Error) -> RuleError {
+    let Some(span) = error.span() else {
+        return RuleError::Syntax { path: path.to_owned(), message: error.message().to_owned() };
+    };
+    let line = line_of(text, span.start);
+
+    let mut message = format!("line {line}");
+    if let Some(id) = enclosing_rule_id(text, line) {
+        message.push_str(&format!(", rule '{id}'"));
+    }
+    message.push_str(": ");
+    message.push_str(error.message());
+    if let Some(suggestion) = suggest_key(error.message()) {
+        message.push_str(&format!("; did you mean `{suggestion}`?"));
+    }
+    RuleError::Syntax { path: path.to_owned(), message }
+}
+
+/// The `id` of the `[[rule]]` table that contains `line`, found by reading
+/// the text, since a document that failed to parse has no rules to ask.
+fn enclosing_rule_id(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = line.min(lines.len());
+    let header = lines[..end].iter().rposition(|l| l.trim() == "[[rule]]")?;
+    lines[header + 1..]
+        .iter()
+        .take_while(|l| !l.trim().starts_with("[[rule]]"))
+        .find_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "id").then(|| value.trim().trim_matches(['"', '\'']).to_owned())
+        })
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" message, the
+/// expected key closest to `x`, when one is close enough to be a typo.
+fn suggest_key(message: &str) -> Option<String> {
+    let unknown = message.strip_prefix("unknown field `")?.split('`').next()?;
+    let expected = message.split_once("expected")?.1;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| (strsim::jaro_winkler(unknown, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate.to_owned())
 }
 
 /// 1-based line of a byte offset in `text`.
@@ -557,6 +606,13 @@ mod tests {
         assert!(message.contains("mine.toml"), "{message}");
         assert!(message.contains("contain"), "{message}");
         assert!(message.contains("line 5"), "{message}");
+        assert!(message.contains("rule 'x'"), "{message}");
+    }
+
+    #[test]
+    fn typo_gets_a_suggestion() {
+        let err = load("[[rule]]\nid = \"x\"\nname = \"X\"\nimpact = \"low\"\nignorecase = true\nall = [\"a\"]\n").unwrap_err();
+        assert!(err.to_string().contains("did you mean `ignore_case`?"), "{err}");
     }
 
     #[test]

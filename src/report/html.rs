@@ -14,6 +14,10 @@ use super::{DetailRow, RuleRow, SourceRow};
 /// Hours shown one bar each; a longer span is drawn one bar per day.
 const MAX_HOURLY_BARS: i64 = 24 * 14;
 
+/// Most bars in the time chart; a span of more days than this gets bars of
+/// several days each.
+const MAX_BARS: i64 = 400;
+
 const CHART_WIDTH: f64 = 900.0;
 const CHART_HEIGHT: f64 = 220.0;
 
@@ -120,7 +124,13 @@ fn write_hourly_chart(hourly: &BTreeMap<i64, [u64; 3]>, out: &mut impl Write) ->
     };
 
     let span_hours = (last - first) / 3600 + 1;
-    let step = if span_hours > MAX_HOURLY_BARS { 86_400 } else { 3600 };
+    let step = if span_hours <= MAX_HOURLY_BARS {
+        3600
+    } else {
+        // Whole days per bar, as many as keep the chart within MAX_BARS.
+        let span_days = (last - first) / 86_400 + 1;
+        86_400 * ((span_days + MAX_BARS - 1) / MAX_BARS).max(1)
+    };
     let start = first - first.rem_euclid(step);
     let bars = ((last - start) / step + 1) as usize;
     let mut buckets = vec![[0u64; 3]; bars];
@@ -133,7 +143,11 @@ fn write_hourly_chart(hourly: &BTreeMap<i64, [u64; 3]>, out: &mut impl Write) ->
 
     let max = buckets.iter().map(|b| b.iter().sum::<u64>()).max().unwrap_or(1).max(1);
     let bar_width = CHART_WIDTH / bars as f64;
-    let unit = if step == 3600 { "hour" } else { "day" };
+    let unit = match step {
+        3600 => "hour".to_owned(),
+        86_400 => "day".to_owned(),
+        _ => format!("{} days", step / 86_400),
+    };
     writeln!(
         out,
         "<svg id=\"chart-hourly\" role=\"img\" aria-label=\"detections per {unit} by impact\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">",
