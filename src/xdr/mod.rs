@@ -20,11 +20,13 @@
 //! IROH proxy does not expose.
 
 pub mod bundle;
+pub mod client;
 pub mod ctim;
 pub mod config;
 pub mod error;
 pub mod input;
 pub mod secret;
+pub mod token;
 pub mod xid;
 
 pub use error::{Error, Result};
