@@ -85,6 +85,10 @@ pub enum Error {
     #[error("state file {path} is not valid: {detail}; move it away to start with an empty state")]
     StateFormat { path: PathBuf, detail: String },
 
+    /// Writing results to standard output failed, e.g. a closed pipe.
+    #[error("cannot write to standard output: {0}")]
+    Output(#[source] std::io::Error),
+
     /// Another process held the state lock for longer than the timeout.
     #[error(
         "timed out after {seconds} s waiting for the lock {path}; another hp-xdr or hp-xdr-clean is using \

@@ -43,7 +43,7 @@ pub struct Attacker {
 }
 
 /// Serialises a [`Timestamp`] as RFC 3339 text in UTC, for the state file.
-mod rfc3339 {
+pub(crate) mod rfc3339 {
     use jiff::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};
 

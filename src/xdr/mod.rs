@@ -20,12 +20,16 @@
 //! IROH proxy does not expose.
 
 pub mod bundle;
+pub mod clean;
 pub mod client;
 pub mod ctim;
 pub mod config;
 pub mod error;
+pub mod feed;
 pub mod input;
+pub mod push;
 pub mod secret;
+pub mod state;
 pub mod token;
 pub mod xid;
 
