@@ -20,6 +20,7 @@
 //! they cannot be the source of a TCP connection.
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::net::IpAddr;
 
 use jiff::Timestamp;
@@ -208,6 +209,39 @@ pub fn merge_by_address(attackers: impl IntoIterator<Item = Attacker>) -> Vec<At
     merged.into_values().collect()
 }
 
+/// Everything read from one input stream.
+#[derive(Debug, Default)]
+pub struct ReadOutcome {
+    pub attackers: Vec<Attacker>,
+    pub not_promoted: usize,
+    pub invalid: Vec<InvalidLine>,
+}
+
+/// Reads every line of `reader`. Invalid lines, including lines that are
+/// not UTF-8, are collected with their numbers; an I/O error stops reading.
+pub fn read_lines(reader: impl BufRead, run_time: Timestamp) -> std::io::Result<ReadOutcome> {
+    let mut outcome = ReadOutcome::default();
+    for (index, bytes) in reader.split(b'\n').enumerate() {
+        let bytes = bytes?;
+        let line_number = index + 1;
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            outcome.invalid.push(InvalidLine {
+                line: line_number,
+                reason: "not valid UTF-8".to_string(),
+            });
+            continue;
+        };
+
+        match parse_line(text, line_number, run_time) {
+            Ok(Line::Attacker(attacker)) => outcome.attackers.push(attacker),
+            Ok(Line::NotPromoted) => outcome.not_promoted += 1,
+            Ok(Line::Blank) => {}
+            Err(invalid) => outcome.invalid.push(invalid),
+        }
+    }
+    Ok(outcome)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +309,16 @@ mod tests {
             assert!(err.to_string().starts_with("line 7: "), "{err}");
             assert!(err.reason.contains(expected), "{line}: {err}");
         }
+    }
+
+    #[test]
+    fn read_lines_counts_each_kind() {
+        let text = b"192.0.2.1\n\n{\"ip\":\"192.0.2.2\",\"first_seen\":\"2021-03-28T15:45:11Z\",\"last_seen\":\"2021-03-28T15:45:11Z\",\"promoted\":false}\nbad\n\xff\xfe\n2001:db8::5\r\n";
+        let outcome = read_lines(&text[..], run_time()).unwrap();
+        assert_eq!(outcome.attackers.len(), 2);
+        assert_eq!(outcome.not_promoted, 1);
+        let lines: Vec<usize> = outcome.invalid.iter().map(|i| i.line).collect();
+        assert_eq!(lines, vec![4, 5]);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 pub mod bundle;
 pub mod clean;
+pub mod cli;
 pub mod client;
 pub mod ctim;
 pub mod config;
