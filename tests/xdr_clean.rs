@@ -91,7 +91,7 @@ fn clean_removes_only_hp_entities() {
     assert_eq!(ids(&harness.entities("feed")), ids(before["feeds"].as_array().unwrap()));
     assert!(harness.feed_view(feeds["ipv4"]["feed_view_url"].as_str().unwrap()).is_empty());
 
-    // The state forgets the deleted addresses, so hp-xdr sends them again.
+    // The deleted addresses leave the state, so hp-xdr sends them again.
     assert!(state_file(&harness.state_dir())["sent"].as_object().unwrap().is_empty());
     let again = harness.hp_xdr_clean(&["--yes"]);
     assert!(again.status.success());

@@ -11,7 +11,7 @@
 //! - with a blocking feed, one judgement per attacker and its `element-of`
 //!   relationship to the indicator of the attacker's address family.
 //!
-//! So a bundle holds 3 entities plus 2 per attacker with a feed, and at most
+//! So a bundle contains 3 entities plus 2 per attacker with a feed, and at most
 //! `max_entities - 3` attackers without one, which keeps each sighting's
 //! observable list bounded too.
 
@@ -28,12 +28,12 @@ use super::error::{Error, Result};
 use super::input::Attacker;
 use super::xid;
 
-/// The smallest bundle that holds one attacker with a feed: incident,
+/// The smallest bundle that contains one attacker with a feed: incident,
 /// sighting, member-of, judgement and element-of.
 pub const MIN_ENTITIES: usize = 5;
 
 /// The incident description is markdown of at most 5000 characters in CTIM;
-/// the attacker table stops below that and says how many rows it left out.
+/// the attacker table stops below that and states how many rows it left out.
 const DESCRIPTION_BUDGET: usize = 4600;
 
 /// The indicator ids that judgements are linked to, per address family.
@@ -57,7 +57,7 @@ pub struct BuildOptions<'a> {
     pub run_time: Timestamp,
 }
 
-/// What an entity of a bundle stands for, so results can be stored per address.
+/// The part an entity plays in a bundle, so results can be stored per address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Incident,
@@ -210,10 +210,10 @@ fn add_days(time: Timestamp, days: u32) -> Timestamp {
     Timestamp::from_second(seconds).unwrap_or(Timestamp::MAX)
 }
 
-/// MITRE ATT&CK tactic and technique that fit a rule, guessed from the
-/// words of its name (split at anything that is not a letter or digit): a
-/// login or brute force is Credential Access / Brute Force, an exploit is
-/// Initial Access / Exploit Public-Facing Application, a scan is
+/// Returns the MITRE ATT&CK tactic and technique that fit a rule, guessed
+/// from the words of its name (split at anything but letters and digits).
+/// A login or brute force is Credential Access / Brute Force. An exploit is
+/// Initial Access / Exploit Public-Facing Application. A scan is
 /// Reconnaissance / Active Scanning.
 pub fn mitre_for_rule(rule: &str) -> Option<(&'static str, &'static str)> {
     let name = rule.to_ascii_lowercase();

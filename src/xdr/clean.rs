@@ -35,7 +35,7 @@ pub const DELETE_ORDER: [&str; 4] = ["relationship", "judgement", "sighting", "i
 /// rest are not attempted.
 const MAX_CONSECUTIVE_UNREACHABLE: usize = 3;
 
-/// Which entities to select.
+/// The selection rule: hp's prefix and source, an age and a page size.
 #[derive(Clone, Debug)]
 pub struct Selection {
     pub prefix: String,

@@ -135,7 +135,7 @@ impl ConnectionArgs {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// How a binary ends after an error.
+/// The exit of a binary after an error.
 pub enum Ending {
     /// Print this message and exit with this status.
     Fail { message: String, code: u8 },

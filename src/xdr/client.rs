@@ -33,9 +33,9 @@ pub const IROH_IMPORT_PATH: &str = "/iroh/private-intel/bundle/import";
 
 /// Upper bound on the size of a response body that hp reads.
 const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
-/// Longest backoff between two attempts.
+/// Maximum backoff between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Longest excerpt of a response body in a message.
+/// Maximum length, in characters, of a response excerpt in a message.
 const EXCERPT_CHARS: usize = 300;
 
 /// Timeouts and retry limits.
@@ -47,7 +47,7 @@ pub struct ClientOptions {
     pub retries: u32,
     /// Wait before the first retry; doubled for each further retry.
     pub backoff: Duration,
-    /// Longest `Retry-After` that hp waits for; a longer one fails the
+    /// Maximum `Retry-After` that hp waits for; a longer one fails the
     /// request at once.
     pub max_retry_after: Duration,
     /// Print a line on stderr for each retry.
@@ -81,7 +81,6 @@ pub struct Response {
     pub body: String,
     /// `X-Next` of a search page: the query string of the next page.
     pub next: Option<String>,
-    retry_after: Option<u64>,
 }
 
 /// Counters that tests and the end-of-run summary read.
@@ -103,7 +102,7 @@ pub struct Client {
     pub stats: Stats,
 }
 
-/// What one attempt came to.
+/// The outcome of one attempt.
 enum Attempt {
     Done(Response),
     Retry { detail: String, wait: Option<Duration> },
@@ -394,7 +393,6 @@ impl Client {
             status,
             body,
             next,
-            retry_after,
         })
     }
 
@@ -466,11 +464,6 @@ impl Client {
         if self.options.log_retries {
             eprintln!("hp-xdr: {message}");
         }
-    }
-
-    /// Returns the `Retry-After` of a response, in seconds, if it had one.
-    pub fn retry_after(response: &Response) -> Option<u64> {
-        response.retry_after
     }
 }
 
@@ -574,8 +567,10 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         let base = Duration::from_secs(2);
-        assert!(backoff(base, 1) >= Duration::from_secs(1) && backoff(base, 1) <= base);
-        assert!(backoff(base, 3) >= Duration::from_secs(4) && backoff(base, 3) <= Duration::from_secs(8));
+        assert!(backoff(base, 1) >= Duration::from_secs(1));
+        assert!(backoff(base, 1) <= base);
+        assert!(backoff(base, 3) >= Duration::from_secs(4));
+        assert!(backoff(base, 3) <= Duration::from_secs(8));
         assert!(backoff(base, 30) <= MAX_BACKOFF);
     }
 }

@@ -10,7 +10,7 @@
 //! 2. the environment: `HP_XDR_CLIENT_ID` and `HP_XDR_CLIENT_PASSWORD`;
 //! 3. command-line flags ([`Overrides`]). There is no flag for the password.
 //!
-//! A config file that holds a password and can be read by group or others
+//! A config file that contains a password and can be read by group or others
 //! produces a warning (not a refusal), so a cron job keeps running while the
 //! message tells the owner to `chmod 600` it.
 
@@ -386,7 +386,7 @@ pub struct Honeypot {
     pub mac: Option<String>,
 }
 
-/// How the indicator of one address family is found.
+/// The reference to the indicator of one address family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IndicatorRef {
     /// A full CTIA id, used as is.
@@ -535,7 +535,7 @@ impl Settings {
         })
     }
 
-    /// Returns the credentials, or an error that says where to put them.
+    /// Returns the credentials, or an error that names where to set them.
     pub fn require_credentials(&self) -> Result<&Credentials> {
         self.credentials.as_ref().ok_or_else(|| {
             Error::config(
@@ -675,7 +675,8 @@ mod tests {
             ..Overrides::default()
         };
         let err = Settings::resolve(None, no_env, &flags).unwrap_err().to_string();
-        assert!(err.contains("mars") && err.contains("us, eu or apjc"), "{err}");
+        assert!(err.contains("mars"), "{err}");
+        assert!(err.contains("us, eu or apjc"), "{err}");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub enum Error {
         detail: String,
     },
 
-    /// XDR answered with a client error that retrying cannot fix.
+    /// XDR returned a client error that retrying cannot fix.
     #[error("XDR rejected {what}: HTTP {status}: {detail}")]
     Rejected {
         what: String,

@@ -10,7 +10,7 @@
 //!   skipped; a record without `promoted` counts as promoted. Unknown keys
 //!   are ignored.
 //! - a bare IPv4 or IPv6 address (plain mode). It has no log time, so the
-//!   time of the run stands in for first and last seen, and count and total
+//!   time of the run is used as first and last seen, and count and total
 //!   are 1.
 //! - an empty line or a line starting with `#`, which is skipped.
 //!
@@ -85,7 +85,7 @@ impl Attacker {
     }
 }
 
-/// What one input line turned out to be.
+/// The kind of one input line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line {
     Attacker(Attacker),

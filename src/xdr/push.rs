@@ -33,7 +33,7 @@ use super::feed;
 use super::input::Attacker;
 use super::state::{SentRecord, StateDir};
 
-/// How a run behaves.
+/// Options of one run.
 #[derive(Clone, Debug)]
 pub struct PushOptions {
     /// Send addresses even if an earlier send is still valid.

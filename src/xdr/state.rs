@@ -1,7 +1,7 @@
 //! The state directory: which addresses were sent, and which wait to be sent.
 //!
-//! Default location: `$XDG_STATE_HOME/hp`, else `~/.local/state/hp`. It holds
-//! two files:
+//! Default location: `$XDG_STATE_HOME/hp`, else `~/.local/state/hp`. It
+//! contains two files:
 //!
 //! - `xdr-state.json`, the [`State`]: for each address sent, when it was sent,
 //!   until when it counts as sent (the end of its judgement's valid_time) and
@@ -276,7 +276,8 @@ mod tests {
         let state_dir = StateDir::open(&dir.path().join("hp"), Duration::from_secs(1)).unwrap();
         let lock = state_dir.lock().unwrap();
         let state = state_dir.load(&lock).unwrap();
-        assert!(state.sent.is_empty() && state.queue.is_empty());
+        assert!(state.sent.is_empty());
+        assert!(state.queue.is_empty());
     }
 
     #[test]
