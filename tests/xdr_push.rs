@@ -23,6 +23,8 @@ fn second_run_changes_nothing() {
     assert_eq!(harness.hp_entities("sighting").len(), 1);
     assert_eq!(harness.hp_entities("judgement").len(), 2);
     assert_eq!(harness.hp_entities("relationship").len(), 3);
+    // One token for the indicator lookup and the import, not one per request.
+    assert_eq!(harness.tokens_issued(), 1);
     let before = harness.get("/_standin/state");
 
     let second = harness.hp_xdr(&["--feed"], SAMPLE);

@@ -10,8 +10,9 @@ use super::client::Client;
 use super::config::{FeedSettings, IndicatorRef};
 use super::error::{Error, Result};
 
-/// Page size of the indicator search; a title matches few indicators.
-const SEARCH_LIMIT: usize = 100;
+/// Page size of the indicator search. A title matches few indicators, and
+/// further pages follow `X-Next`.
+const SEARCH_LIMIT: usize = 10;
 
 /// Resolves the indicators of the families that the batch needs.
 pub fn resolve(client: &mut Client, feed: &FeedSettings, need_ipv4: bool, need_ipv6: bool) -> Result<FeedTargets> {

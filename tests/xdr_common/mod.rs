@@ -96,12 +96,17 @@ impl Harness {
 
     pub fn get(&self, path: &str) -> Value {
         let mut response = ureq::get(format!("{}{path}", self.base)).call().expect("GET works");
-        response.body_mut().read_json().expect("the control route returns JSON")
+        let text = response.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
+        serde_json::from_str(&text).expect("the control route returns JSON")
     }
 
     pub fn post(&self, path: &str, body: Value) -> Value {
-        let mut response = ureq::post(format!("{}{path}", self.base)).send_json(&body).expect("POST works");
-        response.body_mut().read_json().expect("the control route returns JSON")
+        let mut response = ureq::post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .expect("POST works");
+        let text = response.body_mut().read_to_string().unwrap();
+        serde_json::from_str(&text).expect("the control route returns JSON")
     }
 
     pub fn faults(&self, faults: Value) {
