@@ -287,3 +287,78 @@ fn dry_run_needs_no_credentials() {
     assert_eq!(bundles[0]["sightings"][0]["observables"].as_array().unwrap().len(), 3);
     assert!(!home.path().join("state").exists());
 }
+
+#[test]
+fn token_renewed_before_expiry() {
+    let harness = Harness::with_config(xdr_standin::Config {
+        token_ttl_secs: 2,
+        ..xdr_standin::Config::default()
+    });
+    // Each import takes 1.6 s, longer than the 1.5 s after which a 2 s token
+    // counts as stale, so every bundle after the first needs a new token.
+    harness.faults(json!({"stall_import_ms": {"ms": 1600, "count": 3}}));
+
+    // Without a feed, 5 entities leave room for 2 addresses per bundle.
+    let output = harness.hp_xdr(&["--max-entities", "5"], &many_attackers(5));
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(harness.hp_entities("sighting").len(), 3);
+    assert!(harness.tokens_issued() >= 3, "issued {}", harness.tokens_issued());
+
+    let requests = harness.get("/_standin/requests");
+    let unauthorised = requests.as_array().unwrap().iter().filter(|r| r["status"] == 401).count();
+    assert_eq!(unauthorised, 0, "{requests}");
+}
+
+#[test]
+fn plain_http_to_remote_host_is_rejected() {
+    let harness = Harness::start();
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
+        .args(["--iroh-url", "http://xdr.example.com", "--ctia-url", "http://xdr.example.com", "--allow-http-loopback"])
+        .args(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10"])
+        .env("HP_XDR_CLIENT_ID", "id")
+        .env("HP_XDR_CLIENT_PASSWORD", "password")
+        .env("XDG_CONFIG_HOME", harness.home.path())
+        .env("XDG_STATE_HOME", harness.home.path())
+        .write_stdin(SAMPLE)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("is not https"), "{}", text(&output.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn legacy_config_file_works() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let password = "pa=ss==word";
+    let harness = Harness::with_config(xdr_standin::Config {
+        client_password: password.to_string(),
+        ..xdr_standin::Config::default()
+    });
+    let config = harness.home.path().join("config.txt");
+    std::fs::write(
+        &config,
+        format!(
+            "ctr_client_id=hp-test-client\nctr_client_password={password}\nhost={0}\nhost_for_token={0}\n",
+            harness.base
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
+        .args(["--config", config.to_str().unwrap(), "--allow-http-loopback"])
+        .args(["--state-dir", harness.state_dir().to_str().unwrap()])
+        .args(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10"])
+        .env_remove("HP_XDR_CLIENT_ID")
+        .env_remove("HP_XDR_CLIENT_PASSWORD")
+        .write_stdin(SAMPLE)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    assert!(!stderr.contains(password), "{stderr}");
+    assert_eq!(harness.hp_entities("incident").len(), 1);
+}
