@@ -362,3 +362,52 @@ fn legacy_config_file_works() {
     assert!(!stderr.contains(password), "{stderr}");
     assert_eq!(harness.hp_entities("incident").len(), 1);
 }
+
+/// Polls `check` every 100 ms for up to 15 s.
+fn wait_until(what: &str, check: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn follow_sends_batches_as_input_pauses() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let harness = Harness::start();
+    let mut args = harness.connection_args();
+    args.extend(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", "1"].map(String::from));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
+        .args(&args)
+        .env("HP_XDR_CLIENT_ID", xdr_common::CLIENT_ID)
+        .env("HP_XDR_CLIENT_PASSWORD", CLIENT_PASSWORD)
+        .env("XDG_CONFIG_HOME", harness.home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+
+    stdin.write_all(b"192.0.2.1\n").unwrap();
+    stdin.flush().unwrap();
+    wait_until("the first sighting", || harness.hp_entities("sighting").len() == 1);
+
+    // XDR fails for a while: the batch stays queued and goes out on a later
+    // idle flush, without new input.
+    harness.faults(json!({"status_500": {"count": 6}}));
+    stdin.write_all(b"192.0.2.2\n").unwrap();
+    stdin.flush().unwrap();
+    wait_until("the second sighting", || harness.hp_entities("sighting").len() == 2);
+
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(harness.hp_entities("incident").len(), 1);
+    assert!(state_file(&harness.state_dir())["queue"].as_array().unwrap().is_empty());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("stay queued"), "{stderr}");
+}

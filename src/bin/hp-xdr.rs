@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -13,6 +14,7 @@ use jiff::Timestamp;
 use hp::xdr::cli::{self, ConnectionArgs, EXIT_STATUS_HELP, Ending, UsageError};
 use hp::xdr::client::Client;
 use hp::xdr::config::Overrides;
+use hp::xdr::follow::{self, FollowOptions};
 use hp::xdr::error::EXIT_OK;
 use hp::xdr::input::{self, Attacker};
 use hp::xdr::push::{self, PushOptions, PushSummary};
@@ -75,6 +77,21 @@ struct Args {
     #[arg(long)]
     resend: bool,
 
+    /// Read standard input as a stream that does not end (e.g. from a
+    /// following hp-correlate) and send a batch whenever input pauses.
+    #[arg(long, conflicts_with_all = ["dry_run", "files"])]
+    follow: bool,
+
+    /// With --follow: seconds of idle input after which waiting addresses
+    /// are sent.
+    #[arg(long, value_name = "SECS", default_value_t = 10, requires = "follow")]
+    flush_secs: u64,
+
+    /// With --follow: number of waiting addresses that are sent without
+    /// waiting for a pause.
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "follow")]
+    max_batch: usize,
+
     /// Print the bundles that would be sent, one JSON document per line,
     /// and exit. Needs no credentials and leaves the state directory alone.
     #[arg(long)]
@@ -102,11 +119,24 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         eprintln!("hp-xdr: warning: {warning}");
     }
 
-    let run_time = Timestamp::now();
-    let attackers = read_inputs(&args.files, run_time)?;
-
     let stdout = io::stdout();
     let mut out = stdout.lock();
+
+    if args.follow {
+        let state_dir = args.connection.state_dir()?;
+        let mut client = Client::new(&settings, args.connection.client_options())?;
+        let options = FollowOptions {
+            flush_after: Duration::from_secs(args.flush_secs.max(1)),
+            max_batch: args.max_batch.max(1),
+            resend: args.resend,
+            progress: !quiet,
+        };
+        let lines = follow::spawn_reader(BufReader::new(io::stdin()));
+        return Ok(follow::follow(&settings, &mut client, &state_dir, lines, &options, &mut out)?);
+    }
+
+    let run_time = Timestamp::now();
+    let attackers = read_inputs(&args.files, run_time)?;
 
     if args.dry_run {
         let bundles = push::dry_run(&settings, &attackers, run_time, &mut out)?;

@@ -85,6 +85,10 @@ pub enum Error {
     #[error("state file {path} is not valid: {detail}; move it away to start with an empty state")]
     StateFormat { path: PathBuf, detail: String },
 
+    /// Reading the input stream failed.
+    #[error("cannot read standard input: {0}")]
+    Input(#[source] std::io::Error),
+
     /// Writing results to standard output failed, e.g. a closed pipe.
     #[error("cannot write to standard output: {0}")]
     Output(#[source] std::io::Error),

@@ -12,7 +12,10 @@
 //! - [`feed`]: finding the indicator that a blocking feed is built on.
 //! - [`state`]: the state directory (sent addresses, the queue, the lock).
 //! - [`push`]: one hp-xdr run, from attackers to imported bundles.
+//! - [`follow`]: batches from a stream that does not end (`--follow`).
 //! - [`clean`]: finding and deleting what hp created.
+//! - [`cli`]: the flags both binaries share, and their exit statuses.
+//! - [`error`], [`secret`]: the error type, and strings that are never printed.
 //!
 //! Bundle imports go to the IROH proxy (`{iroh}/iroh/private-intel/bundle/import`),
 //! the path the original proof of concept showed to reach XDR; searches,
@@ -27,6 +30,7 @@ pub mod ctim;
 pub mod config;
 pub mod error;
 pub mod feed;
+pub mod follow;
 pub mod input;
 pub mod push;
 pub mod secret;
