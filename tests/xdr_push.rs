@@ -411,3 +411,24 @@ fn follow_sends_batches_as_input_pauses() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("stay queued"), "{stderr}");
 }
+
+#[test]
+fn lock_timeout_keeps_input() {
+    let harness = Harness::start();
+    std::fs::create_dir_all(harness.state_dir()).unwrap();
+    let lock = std::fs::File::create(harness.state_dir().join("xdr.lock")).unwrap();
+    lock.lock().unwrap();
+
+    let blocked = harness.hp_xdr(&["--lock-timeout", "1"], SAMPLE);
+    assert_eq!(blocked.status.code(), Some(1), "stderr: {}", text(&blocked.stderr));
+    let stderr = text(&blocked.stderr);
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(stderr.contains("is sent by the next run"), "{stderr}");
+    assert!(harness.hp_entities("incident").is_empty());
+
+    lock.unlock().unwrap();
+    let output = harness.hp_xdr(&[], "");
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let sighting = &harness.hp_entities("sighting")[0];
+    assert_eq!(sighting["observables"].as_array().unwrap().len(), 3);
+}

@@ -172,6 +172,11 @@ fn run(args: &Args) -> anyhow::Result<u8> {
                     outcome.summary.still_queued,
                     state_dir.path().display()
                 );
+            } else if outcome.summary.spooled && matches!(err, hp::xdr::Error::LockTimeout { .. }) {
+                eprintln!(
+                    "hp-xdr: the input is saved in {} and is sent by the next run",
+                    state_dir.spool_dir().display()
+                );
             }
             Ok(code)
         }

@@ -2,8 +2,9 @@
 //!
 //! The steps, each under the state lock only while it reads or writes:
 //!
-//! 1. Queue: the new attackers join the queue in the state directory, and
-//!    the whole queue is what this run sends, oldest first. Addresses whose
+//! 1. Queue: the new attackers are saved in the state directory's spool
+//!    (no lock needed), then join the queue, and the whole queue is what
+//!    this run sends, oldest first. Addresses whose
 //!    earlier send is still valid leave the queue unsent, unless `resend`.
 //!    From here on, a crash or a network failure loses no address.
 //! 2. Feed: with a blocking feed, the indicators of the needed address
@@ -54,6 +55,9 @@ pub struct PushSummary {
     pub created: usize,
     pub exists: usize,
     pub still_queued: usize,
+    /// The input was saved in the state directory, so a run that fails
+    /// later (even waiting for the lock) loses none of it.
+    pub spooled: bool,
 }
 
 /// The result of a run: the counts, and the error that stopped it, if any.
@@ -102,7 +106,8 @@ pub fn push(
     let mut summary = PushSummary::default();
     let error = push_steps(settings, client, state_dir, attackers, options, out, &mut summary).err();
 
-    if error.is_some() {
+    let lock_timed_out = matches!(error, Some(Error::LockTimeout { .. }));
+    if error.is_some() && !lock_timed_out {
         if let Ok(queued) = state_dir.lock().and_then(|lock| state_dir.load(&lock)) {
             summary.still_queued = queued.queue.len();
         }
@@ -122,8 +127,10 @@ fn push_steps(
     let honeypot = settings.honeypot()?;
     let now = options.run_time;
 
+    state_dir.spool(attackers)?;
+    summary.spooled = !attackers.is_empty();
+
     let (pending, skipped) = state_dir.update(|state| {
-        state.enqueue(attackers);
         let before = state.queue.len();
         if !options.resend {
             let queue = std::mem::take(&mut state.queue);

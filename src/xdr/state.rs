@@ -7,6 +7,10 @@
 //!   until when it counts as sent (the end of its judgement's valid_time) and
 //!   the ids XDR returned; and the queue of attackers that could not be sent
 //!   yet, which the next run sends first.
+//! - `incoming/`, where a run first saves its input, one file per run,
+//!   without waiting for the lock. The next holder of the lock moves these
+//!   files into the queue. So input survives even a run that times out
+//!   waiting for the lock.
 //! - `xdr.lock`, locked exclusively around each read-modify-write of the
 //!   state and around each bundle import, never for a whole run, so a cron
 //!   job, a logrotate hook and a long-running process can share the
@@ -30,6 +34,7 @@ use super::input::{Attacker, rfc3339};
 
 const STATE_FILE: &str = "xdr-state.json";
 const LOCK_FILE: &str = "xdr.lock";
+const SPOOL_DIR: &str = "incoming";
 /// Version of the state file format; a newer version is refused.
 const FORMAT_VERSION: u32 = 1;
 
@@ -230,13 +235,107 @@ impl StateDir {
         Ok(())
     }
 
-    /// Locks, reads the state, applies `change`, writes it back and unlocks.
+    /// Locks, reads the state, moves the spooled input into the queue,
+    /// applies `change`, writes the state back and unlocks.
     pub fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> Result<T> {
         let lock = self.lock()?;
         let mut state = self.load(&lock)?;
+        let spooled = self.take_spool(&lock, &mut state)?;
         let value = change(&mut state);
         self.save(&lock, &state)?;
+
+        // A crash before this point leaves the files to be merged again,
+        // which enqueue() does without counting a record twice.
+        for path in spooled {
+            let _ = std::fs::remove_file(path);
+        }
         Ok(value)
+    }
+
+    /// Returns the directory of spooled input.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.dir.join(SPOOL_DIR)
+    }
+
+    /// Saves attackers to a new file under `incoming/` without taking the
+    /// lock. Does nothing for an empty list.
+    pub fn spool(&self, attackers: &[Attacker]) -> Result<()> {
+        if attackers.is_empty() {
+            return Ok(());
+        }
+        let dir = self.spool_dir();
+        create_private_dir(&dir).map_err(|source| Error::State {
+            action: "cannot create",
+            path: dir.clone(),
+            source,
+        })?;
+
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let name = format!("{nanos:020}-{}.json", std::process::id());
+        let temporary = dir.join(format!(".{name}.tmp"));
+        let path = dir.join(name);
+        let text = serde_json::to_string(attackers).expect("attackers always serialise");
+
+        let mut file = create_private_file(&temporary).map_err(|source| Error::State {
+            action: "cannot create",
+            path: temporary.clone(),
+            source,
+        })?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|source| Error::State {
+                action: "cannot write",
+                path: temporary.clone(),
+                source,
+            })?;
+        std::fs::rename(&temporary, &path).map_err(|source| Error::State {
+            action: "cannot rename",
+            path,
+            source,
+        })
+    }
+
+    /// Moves the spooled files, oldest first, into the queue and returns
+    /// their paths, to be removed once the state is saved.
+    fn take_spool(&self, _lock: &StateLock, state: &mut State) -> Result<Vec<PathBuf>> {
+        let dir = self.spool_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(Error::State {
+                    action: "cannot list",
+                    path: dir,
+                    source,
+                });
+            }
+        };
+
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(".");
+                !name.starts_with('.') && name.ends_with(".json")
+            })
+            .collect();
+        paths.sort();
+
+        for path in &paths {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::State {
+                action: "cannot read",
+                path: path.clone(),
+                source,
+            })?;
+            let attackers: Vec<Attacker> = serde_json::from_str(&text).map_err(|err| Error::StateFormat {
+                path: path.clone(),
+                detail: err.to_string(),
+            })?;
+            state.enqueue(&attackers);
+        }
+        Ok(paths)
     }
 }
 
@@ -326,6 +425,22 @@ mod tests {
         let lock = state_dir.lock().unwrap();
         let err = state_dir.load(&lock).unwrap_err().to_string();
         assert!(err.contains("move it away"), "{err}");
+    }
+
+    #[test]
+    fn spooled_input_joins_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let state_dir = StateDir::open(dir.path(), Duration::from_millis(300)).unwrap();
+
+        // The spool needs no lock, so it works while another process holds it.
+        let held = state_dir.lock().unwrap();
+        state_dir.spool(&[attacker("192.0.2.1")]).unwrap();
+        state_dir.spool(&[attacker("192.0.2.2"), attacker("192.0.2.1")]).unwrap();
+        drop(held);
+
+        let queued = state_dir.update(|state| state.queue.len()).unwrap();
+        assert_eq!(queued, 2);
+        assert_eq!(std::fs::read_dir(state_dir.spool_dir()).unwrap().count(), 0);
     }
 
     #[test]
