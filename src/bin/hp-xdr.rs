@@ -142,7 +142,7 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         let bundles = push::dry_run(&settings, &attackers, run_time, &mut out)?;
         out.flush().context("cannot write to standard output")?;
         if !quiet {
-            eprintln!("hp-xdr: dry run: {bundles} bundle(s) for {} address(es), nothing sent", attackers.len());
+            eprintln!("hp-xdr: dry run: {bundles} bundle(s), nothing sent");
         }
         return Ok(EXIT_OK);
     }

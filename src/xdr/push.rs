@@ -83,6 +83,7 @@ pub struct ResultLine<'a> {
 /// without contacting XDR or touching the state directory.
 pub fn dry_run(settings: &Settings, attackers: &[Attacker], run_time: Timestamp, out: &mut dyn Write) -> Result<usize> {
     let honeypot = settings.honeypot()?;
+    let attackers = &without_honeypot(attackers, &honeypot);
     let targets = settings.feed.as_ref().map(feed::describe);
     let options = build_options(settings, &honeypot, targets.as_ref(), run_time);
     let plans = bundle::plan(attackers, &options)?;
@@ -126,6 +127,7 @@ fn push_steps(
 ) -> Result<()> {
     let honeypot = settings.honeypot()?;
     let now = options.run_time;
+    let attackers = &without_honeypot(attackers, &honeypot);
 
     state_dir.spool(attackers)?;
     summary.spooled = !attackers.is_empty();
@@ -307,6 +309,16 @@ fn sent_records(planned: &PlannedBundle, matched: &[Option<&EntityResult>], now:
             (*ip, record)
         })
         .collect()
+}
+
+/// Drops the honeypot's own address from the attackers, with a warning:
+/// it is the sighting's target, and a judgement would block the honeypot.
+fn without_honeypot(attackers: &[Attacker], honeypot: &super::config::Honeypot) -> Vec<Attacker> {
+    let (own, others): (Vec<&Attacker>, Vec<&Attacker>) = attackers.iter().partition(|a| a.ip == honeypot.ip);
+    if !own.is_empty() {
+        eprintln!("hp-xdr: warning: skipped {}, the honeypot's own address, in the input", honeypot.ip);
+    }
+    others.into_iter().cloned().collect()
 }
 
 fn build_options<'a>(settings: &'a Settings, honeypot: &'a super::config::Honeypot, targets: Option<&'a FeedTargets>, run_time: Timestamp) -> BuildOptions<'a> {
