@@ -1,6 +1,7 @@
 //! One hp-xdr run: attackers in, bundles imported, state updated.
 //!
-//! The steps, each under the state lock only while it reads or writes:
+//! The steps take the state lock only for a state update or one bundle
+//! import, never for the whole run:
 //!
 //! 1. Queue: the new attackers are saved in the state directory's spool
 //!    (no lock needed), then join the queue, and the whole queue is what

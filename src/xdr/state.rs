@@ -3,10 +3,10 @@
 //! Default location: `$XDG_STATE_HOME/hp`, else `~/.local/state/hp`. It
 //! contains two files:
 //!
-//! - `xdr-state.json`, the [`State`]: for each address sent, when it was sent,
-//!   until when it counts as sent (the end of its judgement's valid_time) and
-//!   the ids XDR returned; and the queue of attackers that could not be sent
-//!   yet, which the next run sends first.
+//! - `xdr-state.json`, the [`State`]. For each address sent, it records when
+//!   it was sent, until when it counts as sent (the end of its judgement's
+//!   valid_time) and the ids XDR returned. It also contains the queue of
+//!   attackers not sent yet, which the next run sends first.
 //! - `incoming/`, where a run first saves its input, one file per run,
 //!   without waiting for the lock. The next holder of the lock moves these
 //!   files into the queue. So input survives even a run that times out
