@@ -432,3 +432,18 @@ fn lock_timeout_keeps_input() {
     let sighting = &harness.hp_entities("sighting")[0];
     assert_eq!(sighting["observables"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn oversized_bundle_names_the_fix() {
+    let harness = Harness::with_config(xdr_standin::Config {
+        max_bundle_entities: 6,
+        ..xdr_standin::Config::default()
+    });
+    harness.seed_feeds();
+
+    let output = harness.hp_xdr(&["--feed", "--max-entities", "9"], SAMPLE);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("lower --max-entities"), "{stderr}");
+    assert_eq!(state_file(&harness.state_dir())["queue"].as_array().unwrap().len(), 2);
+}

@@ -239,9 +239,13 @@ fn read_inputs(files: &[PathBuf], run_time: Timestamp) -> anyhow::Result<Vec<Att
 }
 
 fn print_summary(summary: &PushSummary) {
+    if summary.pending == 0 && summary.skipped_as_sent == 0 {
+        eprintln!("hp-xdr: nothing to send: no addresses in the input or the queue");
+        return;
+    }
     if summary.pending == 0 {
         eprintln!(
-            "hp-xdr: nothing to send ({} address(es) already sent and still valid)",
+            "hp-xdr: nothing to send: {} address(es) were already sent and are still valid (--resend sends them again)",
             summary.skipped_as_sent
         );
         return;

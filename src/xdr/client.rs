@@ -152,6 +152,17 @@ impl Client {
         let what = format!("bundle import to {}", self.iroh.as_string());
 
         let response = self.execute(Method::Post, &url, Some(&body), &what, true)?;
+        if response.status == 400 && response.body.contains("max nb of entities") {
+            return Err(Error::Rejected {
+                what,
+                status: 400,
+                detail: format!(
+                    "{}; lower --max-entities (this bundle has {} entities)",
+                    self.excerpt(&response.body),
+                    bundle.entity_count()
+                ),
+            });
+        }
         if response.status != 200 {
             return Err(self.rejected(&what, &response));
         }
