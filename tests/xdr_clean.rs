@@ -36,7 +36,10 @@ fn seed_decoys(harness: &Harness) {
 }
 
 fn ids(entities: &[Value]) -> Vec<String> {
-    let mut ids: Vec<String> = entities.iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = entities
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     ids
 }
@@ -65,10 +68,18 @@ fn clean_removes_only_hp_entities() {
     let lines = json_lines(&listed.stdout);
     assert_eq!(lines.len(), ours);
     assert!(lines.iter().all(|l| l["result"] == "would-delete"));
-    assert_eq!(harness.get("/_standin/state"), before, "the dry run changed the server");
+    assert_eq!(
+        harness.get("/_standin/state"),
+        before,
+        "the dry run changed the server"
+    );
 
     let cleaned = harness.hp_xdr_clean(&["--yes", "--page-size", "7"]);
-    assert!(cleaned.status.success(), "stderr: {}", text(&cleaned.stderr));
+    assert!(
+        cleaned.status.success(),
+        "stderr: {}",
+        text(&cleaned.stderr)
+    );
     let lines = json_lines(&cleaned.stdout);
     assert_eq!(lines.len(), ours);
     assert!(lines.iter().all(|l| l["result"] == "deleted"), "{lines:?}");
@@ -81,18 +92,41 @@ fn clean_removes_only_hp_entities() {
 
     let judgements = harness.entities("judgement");
     assert_eq!(judgements.len(), 2, "{judgements:?}");
-    assert!(judgements.iter().any(|j| j["source"] == "securex-orchestration"));
-    assert!(judgements.iter().any(|j| j["external_ids"][0] == "other-judgement-0000"));
+    assert!(
+        judgements
+            .iter()
+            .any(|j| j["source"] == "securex-orchestration")
+    );
+    assert!(
+        judgements
+            .iter()
+            .any(|j| j["external_ids"][0] == "other-judgement-0000")
+    );
     assert_eq!(harness.entities("incident").len(), 1);
     assert_eq!(harness.entities("incident")[0]["source"], "XDR Demo");
     assert!(harness.entities("sighting").is_empty());
     assert!(harness.entities("relationship").is_empty());
-    assert_eq!(ids(&harness.entities("indicator")), ids(before["indicators"].as_array().unwrap()));
-    assert_eq!(ids(&harness.entities("feed")), ids(before["feeds"].as_array().unwrap()));
-    assert!(harness.feed_view(feeds["ipv4"]["feed_view_url"].as_str().unwrap()).is_empty());
+    assert_eq!(
+        ids(&harness.entities("indicator")),
+        ids(before["indicators"].as_array().unwrap())
+    );
+    assert_eq!(
+        ids(&harness.entities("feed")),
+        ids(before["feeds"].as_array().unwrap())
+    );
+    assert!(
+        harness
+            .feed_view(feeds["ipv4"]["feed_view_url"].as_str().unwrap())
+            .is_empty()
+    );
 
     // The deleted addresses leave the state, so hp-xdr sends them again.
-    assert!(state_file(&harness.state_dir())["sent"].as_object().unwrap().is_empty());
+    assert!(
+        state_file(&harness.state_dir())["sent"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
     let again = harness.hp_xdr_clean(&["--yes", "--page-size", "7"]);
     assert!(again.status.success(), "stderr: {}", text(&again.stderr));
     assert!(again.stdout.is_empty());
@@ -104,7 +138,8 @@ fn clean_refuses_foreign_host_id() {
     let pushed = harness.hp_xdr(&[], SAMPLE);
     assert!(pushed.status.success(), "stderr: {}", text(&pushed.stderr));
 
-    let foreign = "https://attacker.example/ctia/incident/incident-00000000-0000-0000-0000-000000000000";
+    let foreign =
+        "https://attacker.example/ctia/incident/incident-00000000-0000-0000-0000-000000000000";
     harness.post(
         "/_standin/seed",
         json!({"incidents": [{
@@ -115,7 +150,12 @@ fn clean_refuses_foreign_host_id() {
     );
 
     let output = harness.hp_xdr_clean(&["--yes"]);
-    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&output.stderr)
+    );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("attacker.example"), "{stderr}");
     let lines = json_lines(&output.stdout);
@@ -127,7 +167,10 @@ fn clean_refuses_foreign_host_id() {
     let requests = harness.get("/_standin/requests");
     for request in requests.as_array().unwrap() {
         let path = request["path"].as_str().unwrap_or("");
-        assert!(!path.contains("incident-00000000-0000"), "a request went to the planted id: {request}");
+        assert!(
+            !path.contains("incident-00000000-0000"),
+            "a request went to the planted id: {request}"
+        );
     }
 }
 

@@ -18,7 +18,10 @@ fn second_run_changes_nothing() {
     let results = json_lines(&first.stdout);
     // incident, sighting, member-of, and a judgement and element-of per address.
     assert_eq!(results.len(), 7, "{results:?}");
-    assert!(results.iter().all(|r| r["result"] == "created"), "{results:?}");
+    assert!(
+        results.iter().all(|r| r["result"] == "created"),
+        "{results:?}"
+    );
     assert_eq!(harness.hp_entities("incident").len(), 1);
     assert_eq!(harness.hp_entities("sighting").len(), 1);
     assert_eq!(harness.hp_entities("judgement").len(), 2);
@@ -36,7 +39,10 @@ fn second_run_changes_nothing() {
     assert!(resent.status.success(), "stderr: {}", text(&resent.stderr));
     let results = json_lines(&resent.stdout);
     assert_eq!(results.len(), 7);
-    assert!(results.iter().all(|r| r["result"] == "exists"), "{results:?}");
+    assert!(
+        results.iter().all(|r| r["result"] == "exists"),
+        "{results:?}"
+    );
 
     assert_eq!(harness.get("/_standin/state"), before);
 }
@@ -52,13 +58,25 @@ fn entities_carry_one_prefixed_xid() {
         for entity in harness.hp_entities(entity_type) {
             let xids = entity["external_ids"].as_array().unwrap();
             assert_eq!(xids.len(), 1, "{entity}");
-            assert!(xids[0].as_str().unwrap().starts_with(&format!("hp-{entity_type}-")), "{entity}");
+            assert!(
+                xids[0]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("hp-{entity_type}-")),
+                "{entity}"
+            );
         }
     }
 
     let sighting = &harness.hp_entities("sighting")[0];
-    assert_eq!(sighting["observed_time"]["start_time"], "2021-03-28T13:45:11Z");
-    assert_eq!(sighting["observed_time"]["end_time"], "2021-03-28T14:02:40Z");
+    assert_eq!(
+        sighting["observed_time"]["start_time"],
+        "2021-03-28T13:45:11Z"
+    );
+    assert_eq!(
+        sighting["observed_time"]["end_time"],
+        "2021-03-28T14:02:40Z"
+    );
     assert_eq!(sighting["count"], 206);
     for relation in sighting["relations"].as_array().unwrap() {
         assert_eq!(relation["relation"], "Connected_To");
@@ -86,11 +104,24 @@ fn ambiguous_indicator_title_is_rejected() {
     let harness = Harness::start();
     harness.seed_feeds();
     let config = harness.home.path().join("xdr.toml");
-    std::fs::write(&config, "ipv4_indicator_title = \"Secure_Firewall_SecureX_Indicator_Duplicate\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "ipv4_indicator_title = \"Secure_Firewall_SecureX_Indicator_Duplicate\"\n",
+    )
+    .unwrap();
 
     let output = harness.hp_xdr(&["--feed", "--config", config.to_str().unwrap()], SAMPLE);
-    assert_eq!(output.status.code(), Some(2), "stderr: {}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("found 2 indicators"), "{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stderr).contains("found 2 indicators"),
+        "{}",
+        text(&output.stderr)
+    );
     assert!(harness.hp_entities("incident").is_empty());
 }
 
@@ -108,7 +139,12 @@ fn large_batch_is_split() {
     assert_eq!(harness.hp_entities("incident").len(), 1);
     assert_eq!(harness.hp_entities("sighting").len(), 4);
     assert_eq!(harness.hp_entities("judgement").len(), 10);
-    assert_eq!(harness.feed_view(feeds["ipv4"]["feed_view_url"].as_str().unwrap()).len(), 10);
+    assert_eq!(
+        harness
+            .feed_view(feeds["ipv4"]["feed_view_url"].as_str().unwrap())
+            .len(),
+        10
+    );
 }
 
 #[test]
@@ -117,14 +153,27 @@ fn server_errors_keep_addresses_queued() {
     harness.faults(json!({"status_500": {"count": 50}}));
 
     let failed = harness.hp_xdr(&[], SAMPLE);
-    assert_eq!(failed.status.code(), Some(3), "stderr: {}", text(&failed.stderr));
-    assert!(text(&failed.stderr).contains("stay queued"), "{}", text(&failed.stderr));
+    assert_eq!(
+        failed.status.code(),
+        Some(3),
+        "stderr: {}",
+        text(&failed.stderr)
+    );
+    assert!(
+        text(&failed.stderr).contains("stay queued"),
+        "{}",
+        text(&failed.stderr)
+    );
     let state = state_file(&harness.state_dir());
     assert_eq!(state["queue"].as_array().unwrap().len(), 2);
 
     harness.clear_faults();
     let retried = harness.hp_xdr(&[], "");
-    assert!(retried.status.success(), "stderr: {}", text(&retried.stderr));
+    assert!(
+        retried.status.success(),
+        "stderr: {}",
+        text(&retried.stderr)
+    );
     assert_eq!(harness.hp_entities("incident").len(), 1);
     let sighting = &harness.hp_entities("sighting")[0];
     assert_eq!(sighting["observables"].as_array().unwrap().len(), 3);
@@ -146,7 +195,12 @@ fn stopped_server_loses_nothing() {
         home,
     };
     let failed = stopped.hp_xdr(&[], SAMPLE);
-    assert_eq!(failed.status.code(), Some(3), "stderr: {}", text(&failed.stderr));
+    assert_eq!(
+        failed.status.code(),
+        Some(3),
+        "stderr: {}",
+        text(&failed.stderr)
+    );
     assert_eq!(state_file(&state_dir)["queue"].as_array().unwrap().len(), 2);
 
     let live = Harness {
@@ -178,8 +232,16 @@ fn rate_limit_honours_retry_after() {
     let started = Instant::now();
     let output = harness.hp_xdr(&[], SAMPLE);
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    assert!(started.elapsed() >= Duration::from_secs(2), "took {:?}", started.elapsed());
-    assert!(text(&output.stderr).contains("429"), "{}", text(&output.stderr));
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        text(&output.stderr).contains("429"),
+        "{}",
+        text(&output.stderr)
+    );
     assert_eq!(harness.hp_entities("incident").len(), 1);
 }
 
@@ -198,17 +260,36 @@ fn entity_error_fails_the_run() {
     let harness = Harness::start();
     let dry = harness.hp_xdr(&["--dry-run"], SAMPLE);
     let bundle = &json_lines(&dry.stdout)[0];
-    let sighting_xid = bundle["sightings"][0]["external_ids"][0].as_str().unwrap().to_string();
+    let sighting_xid = bundle["sightings"][0]["external_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     harness.faults(json!({"entity_error": {"external_id": sighting_xid}}));
 
     let output = harness.hp_xdr(&[], SAMPLE);
-    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&output.stderr)
+    );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("bundle import failed"), "{stderr}");
     assert!(stderr.contains(&sighting_xid), "{stderr}");
     let results = json_lines(&output.stdout);
-    assert!(results.iter().any(|r| r["external_id"] == sighting_xid.as_str() && r["result"] == "error"), "{results:?}");
-    assert_eq!(state_file(&harness.state_dir())["queue"].as_array().unwrap().len(), 2);
+    assert!(
+        results
+            .iter()
+            .any(|r| r["external_id"] == sighting_xid.as_str() && r["result"] == "error"),
+        "{results:?}"
+    );
+    assert_eq!(
+        state_file(&harness.state_dir())["queue"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -231,9 +312,15 @@ fn secrets_never_reach_output() {
     assert!(!tokens.is_empty());
     for output in &outputs {
         for stream in [text(&output.stdout), text(&output.stderr)] {
-            assert!(!stream.contains(CLIENT_PASSWORD), "password in output: {stream}");
+            assert!(
+                !stream.contains(CLIENT_PASSWORD),
+                "password in output: {stream}"
+            );
             for token in &tokens {
-                assert!(!stream.contains(token.as_str()), "token in output: {stream}");
+                assert!(
+                    !stream.contains(token.as_str()),
+                    "token in output: {stream}"
+                );
             }
         }
     }
@@ -244,14 +331,24 @@ fn wrong_password_is_reported() {
     let harness = Harness::start();
     let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
         .args(harness.connection_args())
-        .args(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10"])
+        .args([
+            "--honeypot-hostname",
+            "web01",
+            "--honeypot-ip",
+            "198.51.100.10",
+        ])
         .env("HP_XDR_CLIENT_ID", "hp-test-client")
         .env("HP_XDR_CLIENT_PASSWORD", "wrong-password-value")
         .env("XDG_CONFIG_HOME", harness.home.path())
         .write_stdin(SAMPLE)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&output.stderr)
+    );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("invalid_client"), "{stderr}");
     assert!(!stderr.contains("wrong-password-value"), "{stderr}");
@@ -263,9 +360,18 @@ fn plain_addresses_are_accepted() {
     let harness = Harness::start();
     let output = harness.hp_xdr(&[], "192.0.2.1\nnot-an-address\n2001:db8::7\n");
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("line 2"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("line 2"),
+        "{}",
+        text(&output.stderr)
+    );
     let sighting = &harness.hp_entities("sighting")[0];
-    let types: Vec<&str> = sighting["observables"].as_array().unwrap().iter().map(|o| o["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = sighting["observables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, vec!["ip", "ip", "ipv6"]);
 }
 
@@ -273,7 +379,13 @@ fn plain_addresses_are_accepted() {
 fn dry_run_needs_no_credentials() {
     let home = tempfile::tempdir().unwrap();
     let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
-        .args(["--dry-run", "--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10"])
+        .args([
+            "--dry-run",
+            "--honeypot-hostname",
+            "web01",
+            "--honeypot-ip",
+            "198.51.100.10",
+        ])
         .env_remove("HP_XDR_CLIENT_ID")
         .env_remove("HP_XDR_CLIENT_PASSWORD")
         .env("XDG_CONFIG_HOME", home.path())
@@ -284,7 +396,13 @@ fn dry_run_needs_no_credentials() {
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     let bundles = json_lines(&output.stdout);
     assert_eq!(bundles.len(), 1);
-    assert_eq!(bundles[0]["sightings"][0]["observables"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        bundles[0]["sightings"][0]["observables"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     assert!(!home.path().join("state").exists());
 }
 
@@ -302,10 +420,19 @@ fn token_renewed_before_expiry() {
     let output = harness.hp_xdr(&["--max-entities", "5"], &many_attackers(5));
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     assert_eq!(harness.hp_entities("sighting").len(), 3);
-    assert!(harness.tokens_issued() >= 3, "issued {}", harness.tokens_issued());
+    assert!(
+        harness.tokens_issued() >= 3,
+        "issued {}",
+        harness.tokens_issued()
+    );
 
     let requests = harness.get("/_standin/requests");
-    let unauthorised = requests.as_array().unwrap().iter().filter(|r| r["status"] == 401).count();
+    let unauthorised = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == 401)
+        .count();
     assert_eq!(unauthorised, 0, "{requests}");
 }
 
@@ -313,8 +440,19 @@ fn token_renewed_before_expiry() {
 fn plain_http_to_remote_host_is_rejected() {
     let harness = Harness::start();
     let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
-        .args(["--iroh-url", "http://xdr.example.com", "--ctia-url", "http://xdr.example.com", "--allow-http-loopback"])
-        .args(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10"])
+        .args([
+            "--iroh-url",
+            "http://xdr.example.com",
+            "--ctia-url",
+            "http://xdr.example.com",
+            "--allow-http-loopback",
+        ])
+        .args([
+            "--honeypot-hostname",
+            "web01",
+            "--honeypot-ip",
+            "198.51.100.10",
+        ])
         .env("HP_XDR_CLIENT_ID", "id")
         .env("HP_XDR_CLIENT_PASSWORD", "password")
         .env("XDG_CONFIG_HOME", harness.home.path())
@@ -322,8 +460,17 @@ fn plain_http_to_remote_host_is_rejected() {
         .write_stdin(SAMPLE)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "stderr: {}", text(&output.stderr));
-    assert!(text(&output.stderr).contains("is not https"), "{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stderr).contains("is not https"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[cfg(unix)]
@@ -348,9 +495,18 @@ fn legacy_config_file_works() {
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
-        .args(["--config", config.to_str().unwrap(), "--allow-http-loopback"])
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--allow-http-loopback",
+        ])
         .args(["--state-dir", harness.state_dir().to_str().unwrap()])
-        .args(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10"])
+        .args([
+            "--honeypot-hostname",
+            "web01",
+            "--honeypot-ip",
+            "198.51.100.10",
+        ])
         .env_remove("HP_XDR_CLIENT_ID")
         .env_remove("HP_XDR_CLIENT_PASSWORD")
         .write_stdin(SAMPLE)
@@ -367,7 +523,10 @@ fn legacy_config_file_works() {
 fn wait_until(what: &str, check: impl Fn() -> bool) {
     let started = Instant::now();
     while !check() {
-        assert!(started.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -379,7 +538,18 @@ fn follow_sends_batches_as_input_pauses() {
 
     let harness = Harness::start();
     let mut args = harness.connection_args();
-    args.extend(["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", "1"].map(String::from));
+    args.extend(
+        [
+            "--honeypot-hostname",
+            "web01",
+            "--honeypot-ip",
+            "198.51.100.10",
+            "--follow",
+            "--flush-secs",
+            "1",
+        ]
+        .map(String::from),
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
         .args(&args)
         .env("HP_XDR_CLIENT_ID", xdr_common::CLIENT_ID)
@@ -394,20 +564,29 @@ fn follow_sends_batches_as_input_pauses() {
 
     stdin.write_all(b"192.0.2.1\n").unwrap();
     stdin.flush().unwrap();
-    wait_until("the first sighting", || harness.hp_entities("sighting").len() == 1);
+    wait_until("the first sighting", || {
+        harness.hp_entities("sighting").len() == 1
+    });
 
     // XDR fails for a while: the batch stays queued and goes out on a later
     // idle flush, without new input.
     harness.faults(json!({"status_500": {"count": 6}}));
     stdin.write_all(b"192.0.2.2\n").unwrap();
     stdin.flush().unwrap();
-    wait_until("the second sighting", || harness.hp_entities("sighting").len() == 2);
+    wait_until("the second sighting", || {
+        harness.hp_entities("sighting").len() == 2
+    });
 
     drop(stdin);
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     assert_eq!(harness.hp_entities("incident").len(), 1);
-    assert!(state_file(&harness.state_dir())["queue"].as_array().unwrap().is_empty());
+    assert!(
+        state_file(&harness.state_dir())["queue"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("stay queued"), "{stderr}");
 }
@@ -420,7 +599,12 @@ fn lock_timeout_keeps_input() {
     lock.lock().unwrap();
 
     let blocked = harness.hp_xdr(&["--lock-timeout", "1"], SAMPLE);
-    assert_eq!(blocked.status.code(), Some(1), "stderr: {}", text(&blocked.stderr));
+    assert_eq!(
+        blocked.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&blocked.stderr)
+    );
     let stderr = text(&blocked.stderr);
     assert!(stderr.contains("timed out"), "{stderr}");
     assert!(stderr.contains("is sent by the next run"), "{stderr}");
@@ -442,8 +626,19 @@ fn oversized_bundle_names_the_fix() {
     harness.seed_feeds();
 
     let output = harness.hp_xdr(&["--feed", "--max-entities", "9"], SAMPLE);
-    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr: {}",
+        text(&output.stderr)
+    );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("lower --max-entities"), "{stderr}");
-    assert_eq!(state_file(&harness.state_dir())["queue"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        state_file(&harness.state_dir())["queue"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -67,7 +67,10 @@ fn run(args: &Args) -> anyhow::Result<u8> {
 
     let created_before = match args.older_than {
         Some(seconds) => {
-            let cutoff = Timestamp::now().as_second().checked_sub(seconds).and_then(|s| Timestamp::from_second(s).ok());
+            let cutoff = Timestamp::now()
+                .as_second()
+                .checked_sub(seconds)
+                .and_then(|s| Timestamp::from_second(s).ok());
             match cutoff {
                 Some(cutoff) => Some(cutoff),
                 None => {
@@ -109,19 +112,32 @@ fn run(args: &Args) -> anyhow::Result<u8> {
     out.flush().context("cannot write to standard output")?;
 
     if !removed_ids.is_empty() {
-        match args.connection.state_dir().and_then(|dir| clean::forget_deleted(&dir, &removed_ids)) {
+        match args
+            .connection
+            .state_dir()
+            .and_then(|dir| clean::forget_deleted(&dir, &removed_ids))
+        {
             Ok(forgotten) if forgotten > 0 && !quiet => {
-                eprintln!("hp-xdr-clean: {forgotten} address(es) removed from the state, so hp-xdr sends them again");
+                eprintln!(
+                    "hp-xdr-clean: {forgotten} address(es) removed from the state, so hp-xdr sends them again"
+                );
             }
             Ok(_) => {}
-            Err(err) => eprintln!("hp-xdr-clean: warning: the state directory was not updated: {err}"),
+            Err(err) => {
+                eprintln!("hp-xdr-clean: warning: the state directory was not updated: {err}")
+            }
         }
     }
 
     if !quiet {
         eprintln!(
             "hp-xdr-clean: {} selected: {} deleted, {} already gone, {} refused, {} failed, {} not attempted",
-            summary.selected, summary.deleted, summary.already_gone, summary.refused, summary.failed, summary.skipped
+            summary.selected,
+            summary.deleted,
+            summary.already_gone,
+            summary.refused,
+            summary.failed,
+            summary.skipped
         );
     }
     Ok(finish(&summary))

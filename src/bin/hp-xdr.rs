@@ -14,8 +14,8 @@ use jiff::Timestamp;
 use hp::xdr::cli::{self, ConnectionArgs, EXIT_STATUS_HELP, Ending, UsageError};
 use hp::xdr::client::Client;
 use hp::xdr::config::Overrides;
-use hp::xdr::follow::{self, FollowOptions};
 use hp::xdr::error::EXIT_OK;
+use hp::xdr::follow::{self, FollowOptions};
 use hp::xdr::input::{self, Attacker};
 use hp::xdr::push::{self, PushOptions, PushSummary};
 
@@ -132,7 +132,14 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             progress: !quiet,
         };
         let lines = follow::spawn_reader(BufReader::new(io::stdin()));
-        return Ok(follow::follow(&settings, &mut client, &state_dir, lines, &options, &mut out)?);
+        return Ok(follow::follow(
+            &settings,
+            &mut client,
+            &state_dir,
+            lines,
+            &options,
+            &mut out,
+        )?);
     }
 
     let run_time = Timestamp::now();
@@ -155,7 +162,14 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         progress: !quiet,
     };
 
-    let outcome = push::push(&settings, &mut client, &state_dir, &attackers, &options, &mut out);
+    let outcome = push::push(
+        &settings,
+        &mut client,
+        &state_dir,
+        &attackers,
+        &options,
+        &mut out,
+    );
     out.flush().context("cannot write to standard output")?;
     if !quiet {
         print_summary(&outcome.summary);
@@ -205,16 +219,23 @@ fn overrides(args: &Args) -> Overrides {
 /// attackers merged by address.
 fn read_inputs(files: &[PathBuf], run_time: Timestamp) -> anyhow::Result<Vec<Attacker>> {
     let stdin_only = [PathBuf::from("-")];
-    let files = if files.is_empty() { &stdin_only[..] } else { files };
+    let files = if files.is_empty() {
+        &stdin_only[..]
+    } else {
+        files
+    };
 
     let mut attackers = Vec::new();
     let mut invalid = 0;
     for path in files {
         let (name, outcome) = if path.as_os_str() == "-" {
-            let outcome = input::read_lines(io::stdin().lock(), run_time).context("cannot read standard input")?;
+            let outcome = input::read_lines(io::stdin().lock(), run_time)
+                .context("cannot read standard input")?;
             ("standard input".to_string(), outcome)
         } else {
-            let file = File::open(path).map_err(|err| UsageError(format!("cannot open input file {}: {err}", path.display())))?;
+            let file = File::open(path).map_err(|err| {
+                UsageError(format!("cannot open input file {}: {err}", path.display()))
+            })?;
             let outcome = input::read_lines(BufReader::new(file), run_time)
                 .with_context(|| format!("cannot read input file {}", path.display()))?;
             (path.display().to_string(), outcome)
@@ -253,6 +274,11 @@ fn print_summary(summary: &PushSummary) {
     eprintln!(
         "hp-xdr: sent {} of {} address(es) in {} bundle(s): {} entities created, {} already existed; \
          {} skipped as already sent",
-        summary.addresses_sent, summary.pending, summary.bundles_sent, summary.created, summary.exists, summary.skipped_as_sent
+        summary.addresses_sent,
+        summary.pending,
+        summary.bundles_sent,
+        summary.created,
+        summary.exists,
+        summary.skipped_as_sent
     );
 }

@@ -21,8 +21,8 @@ use jiff::Timestamp;
 
 use super::config::Honeypot;
 use super::ctim::{
-    self, Bundle, Incident, IncidentTime, Judgement, Observable, ObservedTime, Relation, Relationship,
-    Sighting, Target, ValidTime,
+    self, Bundle, Incident, IncidentTime, Judgement, Observable, ObservedTime, Relation,
+    Relationship, Sighting, Target, ValidTime,
 };
 use super::error::{Error, Result};
 use super::input::Attacker;
@@ -97,7 +97,10 @@ pub fn plan(attackers: &[Attacker], options: &BuildOptions) -> Result<Vec<Planne
     if options.max_entities < MIN_ENTITIES {
         return Err(Error::config(
             "--max-entities",
-            format!("{} is too small; use at least {MIN_ENTITIES}", options.max_entities),
+            format!(
+                "{} is too small; use at least {MIN_ENTITIES}",
+                options.max_entities
+            ),
         ));
     }
 
@@ -114,7 +117,13 @@ pub fn plan(attackers: &[Attacker], options: &BuildOptions) -> Result<Vec<Planne
 
     let mut bundles = Vec::new();
     for chunk in sorted.chunks(per_bundle) {
-        bundles.push(plan_one(chunk, &incident, &incident_xid, valid_until, options)?);
+        bundles.push(plan_one(
+            chunk,
+            &incident,
+            &incident_xid,
+            valid_until,
+            options,
+        )?);
     }
     Ok(bundles)
 }
@@ -143,7 +152,12 @@ fn plan_one(
         address: None,
     });
 
-    let member_of = build_relationship(options, "member-of", (&sighting_xid, &sighting.id), (incident_xid, &incident.id));
+    let member_of = build_relationship(
+        options,
+        "member-of",
+        (&sighting_xid, &sighting.id),
+        (incident_xid, &incident.id),
+    );
     entities.push(PlannedEntity {
         role: Role::MemberOf,
         kind: "relationship",
@@ -158,7 +172,12 @@ fn plan_one(
             let indicator = indicator_for(feed, attacker.ip)?;
             let judgement = build_judgement(attacker, valid_until, options);
             let judgement_xid = judgement.external_ids[0].clone();
-            let element_of = build_relationship(options, "element-of", (&judgement_xid, &judgement.id), (indicator, indicator));
+            let element_of = build_relationship(
+                options,
+                "element-of",
+                (&judgement_xid, &judgement.id),
+                (indicator, indicator),
+            );
 
             entities.push(PlannedEntity {
                 role: Role::Judgement,
@@ -201,7 +220,10 @@ fn indicator_for(feed: &FeedTargets, ip: IpAddr) -> Result<&str> {
         IpAddr::V6(_) => (&feed.ipv6, "ipv6_indicator_id"),
     };
     indicator.as_deref().ok_or_else(|| {
-        Error::config(key, format!("no indicator for {ip}; set {key} or its title in the config file"))
+        Error::config(
+            key,
+            format!("no indicator for {ip}; set {key} or its title in the config file"),
+        )
     })
 }
 
@@ -217,12 +239,30 @@ fn add_days(time: Timestamp, days: u32) -> Timestamp {
 /// Reconnaissance / Active Scanning.
 pub fn mitre_for_rule(rule: &str) -> Option<(&'static str, &'static str)> {
     let name = rule.to_ascii_lowercase();
-    let words: Vec<&str> = name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let has = |stems: &[&str]| words.iter().any(|word| stems.iter().any(|stem| word.starts_with(stem)));
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |stems: &[&str]| {
+        words
+            .iter()
+            .any(|word| stems.iter().any(|stem| word.starts_with(stem)))
+    };
 
     if has(&["login", "brute", "password", "credential", "auth"]) {
         Some(("TA0006", "T1110"))
-    } else if has(&["exploit", "rce", "inject", "sqli", "traversal", "shell", "webshell", "cve", "lfi", "rfi"]) {
+    } else if has(&[
+        "exploit",
+        "rce",
+        "inject",
+        "sqli",
+        "traversal",
+        "shell",
+        "webshell",
+        "cve",
+        "lfi",
+        "rfi",
+    ]) {
         Some(("TA0001", "T1190"))
     } else if has(&["scan", "probe", "recon", "enum", "crawl"]) {
         Some(("TA0043", "T1595"))
@@ -233,8 +273,16 @@ pub fn mitre_for_rule(rule: &str) -> Option<(&'static str, &'static str)> {
 
 fn build_incident(attackers: &[Attacker], options: &BuildOptions) -> Incident {
     let honeypot = options.honeypot;
-    let first_seen = attackers.iter().map(|a| a.first_seen).min().expect("attackers is not empty");
-    let last_seen = attackers.iter().map(|a| a.last_seen).max().expect("attackers is not empty");
+    let first_seen = attackers
+        .iter()
+        .map(|a| a.first_seen)
+        .min()
+        .expect("attackers is not empty");
+    let last_seen = attackers
+        .iter()
+        .map(|a| a.last_seen)
+        .max()
+        .expect("attackers is not empty");
     let external_id = xid::incident(options.prefix, &honeypot.name, first_seen);
 
     let mut tactics = Vec::new();
@@ -251,7 +299,11 @@ fn build_incident(attackers: &[Attacker], options: &BuildOptions) -> Incident {
     }
     tactics.sort_unstable();
     techniques.sort_unstable();
-    let severity = if techniques.contains(&"T1190") { "High" } else { "Medium" };
+    let severity = if techniques.contains(&"T1190") {
+        "High"
+    } else {
+        "Medium"
+    };
 
     let date = xid::utc_date(first_seen);
     Incident {
@@ -283,7 +335,12 @@ fn build_incident(attackers: &[Attacker], options: &BuildOptions) -> Incident {
 
 /// Writes the markdown description: a sentence on the honeypot and the time
 /// span, then one table row per attacker, busiest first.
-fn describe_incident(attackers: &[Attacker], honeypot: &Honeypot, first_seen: Timestamp, last_seen: Timestamp) -> String {
+fn describe_incident(
+    attackers: &[Attacker],
+    honeypot: &Honeypot,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+) -> String {
     let mut text = format!(
         "hp found {} attacking address(es) in the access log of the honeypot **{}** ({}), between {} and {}.\n\n\
          | Attacker | Hits | All hits | Rules |\n| --- | ---: | ---: | --- |\n",
@@ -298,10 +355,23 @@ fn describe_incident(attackers: &[Attacker], honeypot: &Honeypot, first_seen: Ti
     by_hits.sort_by(|a, b| b.count.cmp(&a.count).then(a.ip.cmp(&b.ip)));
 
     for (shown, attacker) in by_hits.iter().enumerate() {
-        let rules: Vec<String> = attacker.rules.iter().map(|(rule, hits)| format!("{rule} ({hits})")).collect();
-        let row = format!("| {} | {} | {} | {} |\n", attacker.ip, attacker.count, attacker.total, rules.join(", "));
+        let rules: Vec<String> = attacker
+            .rules
+            .iter()
+            .map(|(rule, hits)| format!("{rule} ({hits})"))
+            .collect();
+        let row = format!(
+            "| {} | {} | {} | {} |\n",
+            attacker.ip,
+            attacker.count,
+            attacker.total,
+            rules.join(", ")
+        );
         if text.len() + row.len() > DESCRIPTION_BUDGET {
-            text.push_str(&format!("\nand {} more attacker(s) not listed here.\n", by_hits.len() - shown));
+            text.push_str(&format!(
+                "\nand {} more attacker(s) not listed here.\n",
+                by_hits.len() - shown
+            ));
             break;
         }
         text.push_str(&row);
@@ -314,8 +384,16 @@ fn build_sighting(attackers: &[Attacker], incident_xid: &str, options: &BuildOpt
     let addresses: Vec<IpAddr> = attackers.iter().map(|a| a.ip).collect();
     let external_id = xid::sighting(options.prefix, incident_xid, &addresses);
 
-    let first_seen = attackers.iter().map(|a| a.first_seen).min().expect("attackers is not empty");
-    let last_seen = attackers.iter().map(|a| a.last_seen).max().expect("attackers is not empty");
+    let first_seen = attackers
+        .iter()
+        .map(|a| a.first_seen)
+        .min()
+        .expect("attackers is not empty");
+    let last_seen = attackers
+        .iter()
+        .map(|a| a.last_seen)
+        .max()
+        .expect("attackers is not empty");
     let observed_time = ObservedTime {
         start_time: ctim::time(first_seen),
         end_time: ctim::time(last_seen),
@@ -352,14 +430,20 @@ fn build_sighting(attackers: &[Attacker], incident_xid: &str, options: &BuildOpt
         })
         .collect();
 
-    let hits: u64 = attackers.iter().map(|a| a.total).fold(0, u64::saturating_add);
+    let hits: u64 = attackers
+        .iter()
+        .map(|a| a.total)
+        .fold(0, u64::saturating_add);
     Sighting {
         kind: "sighting",
         id: xid::transient_id(&external_id),
         external_ids: vec![external_id],
         source: options.source.to_string(),
         title: format!("Attacks on honeypot {}", honeypot.name),
-        description: format!("{} address(es) sent {hits} request(s) that matched hp's rules.", addresses.len()),
+        description: format!(
+            "{} address(es) sent {hits} request(s) that matched hp's rules.",
+            addresses.len()
+        ),
         confidence: "High",
         severity: "Medium",
         tlp: "amber",
@@ -381,14 +465,27 @@ fn build_sighting(attackers: &[Attacker], incident_xid: &str, options: &BuildOpt
     }
 }
 
-fn build_judgement(attacker: &Attacker, valid_until: Timestamp, options: &BuildOptions) -> Judgement {
+fn build_judgement(
+    attacker: &Attacker,
+    valid_until: Timestamp,
+    options: &BuildOptions,
+) -> Judgement {
     let observable = Observable::address(attacker.ip);
-    let external_id = xid::judgement(options.prefix, &observable.kind, &observable.value, options.run_time);
+    let external_id = xid::judgement(
+        options.prefix,
+        &observable.kind,
+        &observable.value,
+        options.run_time,
+    );
     let rules: Vec<&str> = attacker.rules.keys().map(String::as_str).collect();
     let reason = if rules.is_empty() {
         format!("Attacked the honeypot {}.", options.honeypot.name)
     } else {
-        format!("Attacked the honeypot {}: {}.", options.honeypot.name, rules.join(", "))
+        format!(
+            "Attacked the honeypot {}: {}.",
+            options.honeypot.name,
+            rules.join(", ")
+        )
     };
 
     Judgement {
@@ -415,7 +512,12 @@ fn build_judgement(attacker: &Attacker, valid_until: Timestamp, options: &BuildO
 /// Builds a relationship. `source` and `target` are `(external id or id,
 /// reference)`: the external id goes into the hash, the reference (a
 /// transient id or a full CTIA id) into the entity.
-fn build_relationship(options: &BuildOptions, relationship_type: &'static str, source: (&str, &str), target: (&str, &str)) -> Relationship {
+fn build_relationship(
+    options: &BuildOptions,
+    relationship_type: &'static str,
+    source: (&str, &str),
+    target: (&str, &str),
+) -> Relationship {
     let external_id = xid::relationship(options.prefix, source.0, relationship_type, target.0);
     Relationship {
         kind: "relationship",
@@ -465,7 +567,11 @@ mod tests {
         }
     }
 
-    fn options<'a>(honeypot: &'a Honeypot, feed: Option<&'a FeedTargets>, max_entities: usize) -> BuildOptions<'a> {
+    fn options<'a>(
+        honeypot: &'a Honeypot,
+        feed: Option<&'a FeedTargets>,
+        max_entities: usize,
+    ) -> BuildOptions<'a> {
         BuildOptions {
             prefix: "hp",
             source: "hp-honeypot",
@@ -494,7 +600,10 @@ mod tests {
         let second = plan(&reversed, &later).unwrap();
 
         let ids = |plans: &[PlannedBundle]| -> Vec<String> {
-            plans.iter().flat_map(|p| p.entities.iter().map(|e| e.external_id.clone())).collect()
+            plans
+                .iter()
+                .flat_map(|p| p.entities.iter().map(|e| e.external_id.clone()))
+                .collect()
         };
         assert_eq!(ids(&first), ids(&second));
     }
@@ -503,7 +612,9 @@ mod tests {
     fn split_respects_max_entities() {
         let hp = honeypot();
         let targets = feed();
-        let attackers: Vec<Attacker> = (1..=23).map(|i| attacker(&format!("192.0.2.{i}"), i)).collect();
+        let attackers: Vec<Attacker> = (1..=23)
+            .map(|i| attacker(&format!("192.0.2.{i}"), i))
+            .collect();
         let plans = plan(&attackers, &options(&hp, Some(&targets), 9)).unwrap();
 
         // (9 - 3) / 2 = 3 attackers per bundle.
@@ -523,7 +634,9 @@ mod tests {
     fn each_bundle_is_self_contained() {
         let hp = honeypot();
         let targets = feed();
-        let attackers: Vec<Attacker> = (1..=7).map(|i| attacker(&format!("192.0.2.{i}"), i)).collect();
+        let attackers: Vec<Attacker> = (1..=7)
+            .map(|i| attacker(&format!("192.0.2.{i}"), i))
+            .collect();
         for planned in plan(&attackers, &options(&hp, Some(&targets), 7)).unwrap() {
             let value = json(&planned);
             let mut ids: HashSet<String> = HashSet::new();
@@ -536,13 +649,15 @@ mod tests {
                 for key in ["source_ref", "target_ref"] {
                     let reference = relationship[key].as_str().unwrap();
                     assert!(
-                        ids.contains(reference) || reference.starts_with("https://ctia.example/ctia/indicator/"),
+                        ids.contains(reference)
+                            || reference.starts_with("https://ctia.example/ctia/indicator/"),
                         "{reference} is not in the bundle"
                     );
                 }
             }
             let sighting = &value["sightings"][0];
-            let observables: Vec<&serde_json::Value> = sighting["observables"].as_array().unwrap().iter().collect();
+            let observables: Vec<&serde_json::Value> =
+                sighting["observables"].as_array().unwrap().iter().collect();
             for relation in sighting["relations"].as_array().unwrap() {
                 assert!(observables.contains(&&relation["source"]));
                 assert!(observables.contains(&&relation["related"]));
@@ -556,19 +671,29 @@ mod tests {
     fn every_entity_has_one_prefixed_xid() {
         let hp = honeypot();
         let targets = feed();
-        let plans = plan(&[attacker("2001:db8::5", 3)], &options(&hp, Some(&targets), 500)).unwrap();
+        let plans = plan(
+            &[attacker("2001:db8::5", 3)],
+            &options(&hp, Some(&targets), 500),
+        )
+        .unwrap();
         let value = json(&plans[0]);
         for list in ["incidents", "sightings", "judgements", "relationships"] {
             for entity in value[list].as_array().unwrap() {
                 let xids = entity["external_ids"].as_array().unwrap();
                 assert_eq!(xids.len(), 1);
                 let xid = xids[0].as_str().unwrap();
-                assert!(xid.starts_with(&format!("hp-{}-", entity["type"].as_str().unwrap())), "{xid}");
+                assert!(
+                    xid.starts_with(&format!("hp-{}-", entity["type"].as_str().unwrap())),
+                    "{xid}"
+                );
                 assert_eq!(entity["id"].as_str().unwrap(), format!("transient:{xid}"));
             }
         }
         assert_eq!(value["judgements"][0]["observable"]["type"], "ipv6");
-        assert_eq!(value["relationships"][1]["target_ref"], "https://ctia.example/ctia/indicator/indicator-6");
+        assert_eq!(
+            value["relationships"][1]["target_ref"],
+            "https://ctia.example/ctia/indicator/indicator-6"
+        );
     }
 
     #[test]
@@ -576,12 +701,27 @@ mod tests {
         let hp = honeypot();
         let plans = plan(&[attacker("192.0.2.217", 191)], &options(&hp, None, 500)).unwrap();
         let value = json(&plans[0]);
-        assert_eq!(value["incidents"][0]["incident_time"]["opened"], "2021-03-28T13:45:11Z");
-        assert_eq!(value["sightings"][0]["observed_time"]["start_time"], "2021-03-28T13:45:11Z");
-        assert_eq!(value["sightings"][0]["observed_time"]["end_time"], "2021-03-28T14:02:40Z");
+        assert_eq!(
+            value["incidents"][0]["incident_time"]["opened"],
+            "2021-03-28T13:45:11Z"
+        );
+        assert_eq!(
+            value["sightings"][0]["observed_time"]["start_time"],
+            "2021-03-28T13:45:11Z"
+        );
+        assert_eq!(
+            value["sightings"][0]["observed_time"]["end_time"],
+            "2021-03-28T14:02:40Z"
+        );
         assert_eq!(value["sightings"][0]["count"], 192);
-        assert_eq!(value["incidents"][0]["tactics"], serde_json::json!(["TA0006"]));
-        assert_eq!(value["incidents"][0]["techniques"], serde_json::json!(["T1110"]));
+        assert_eq!(
+            value["incidents"][0]["tactics"],
+            serde_json::json!(["TA0006"])
+        );
+        assert_eq!(
+            value["incidents"][0]["techniques"],
+            serde_json::json!(["T1110"])
+        );
         assert!(value.get("judgements").is_none());
     }
 
@@ -589,9 +729,16 @@ mod tests {
     fn judgement_is_valid_for_configured_days() {
         let hp = honeypot();
         let targets = feed();
-        let plans = plan(&[attacker("192.0.2.1", 1)], &options(&hp, Some(&targets), 500)).unwrap();
+        let plans = plan(
+            &[attacker("192.0.2.1", 1)],
+            &options(&hp, Some(&targets), 500),
+        )
+        .unwrap();
         let judgement = &json(&plans[0])["judgements"][0];
-        assert_eq!(judgement["valid_time"]["start_time"], "2026-12-04T20:00:00Z");
+        assert_eq!(
+            judgement["valid_time"]["start_time"],
+            "2026-12-04T20:00:00Z"
+        );
         assert_eq!(judgement["valid_time"]["end_time"], "2027-01-03T20:00:00Z");
         assert_eq!(judgement["disposition"], 2);
         assert_eq!(judgement["disposition_name"], "Malicious");
@@ -605,13 +752,20 @@ mod tests {
             ipv4: Some("https://ctia.example/ctia/indicator/indicator-4".into()),
             ipv6: None,
         };
-        let err = plan(&[attacker("2001:db8::5", 1)], &options(&hp, Some(&targets), 500)).unwrap_err();
+        let err = plan(
+            &[attacker("2001:db8::5", 1)],
+            &options(&hp, Some(&targets), 500),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("ipv6_indicator_id"), "{err}");
     }
 
     #[test]
     fn mitre_mapping_by_rule_name() {
-        assert_eq!(mitre_for_rule("phpmyadmin-login"), Some(("TA0006", "T1110")));
+        assert_eq!(
+            mitre_for_rule("phpmyadmin-login"),
+            Some(("TA0006", "T1110"))
+        );
         assert_eq!(mitre_for_rule("struts-rce"), Some(("TA0001", "T1190")));
         assert_eq!(mitre_for_rule("resource-scan"), Some(("TA0043", "T1595")));
         assert_eq!(mitre_for_rule("odd"), None);

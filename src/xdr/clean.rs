@@ -93,19 +93,25 @@ pub fn find(client: &mut Client, selection: &Selection) -> Result<Vec<Candidate>
     let mut candidates = Vec::new();
 
     for kind in DELETE_ORDER {
-        let entities = client.search_all(kind, &[("source", &selection.source)], selection.page_size)?;
+        let entities =
+            client.search_all(kind, &[("source", &selection.source)], selection.page_size)?;
         for entity in &entities {
-            if let Some(candidate) = select(entity, kind, selection, client) {
-                if seen.insert(candidate.id.clone()) {
-                    candidates.push(candidate);
-                }
+            if let Some(candidate) = select(entity, kind, selection, client)
+                && seen.insert(candidate.id.clone())
+            {
+                candidates.push(candidate);
             }
         }
     }
     Ok(candidates)
 }
 
-fn select(entity: &serde_json::Value, kind: &'static str, selection: &Selection, client: &Client) -> Option<Candidate> {
+fn select(
+    entity: &serde_json::Value,
+    kind: &'static str,
+    selection: &Selection,
+    client: &Client,
+) -> Option<Candidate> {
     let source = entity["source"].as_str()?;
     if !source.eq_ignore_ascii_case(&selection.source) {
         return None;
@@ -121,7 +127,9 @@ fn select(entity: &serde_json::Value, kind: &'static str, selection: &Selection,
     if let Some(cutoff) = selection.created_before {
         // An entity without a readable creation time is kept: it cannot be
         // shown to be old enough.
-        let created = entity["created"].as_str().and_then(|text| text.parse::<Timestamp>().ok())?;
+        let created = entity["created"]
+            .as_str()
+            .and_then(|text| text.parse::<Timestamp>().ok())?;
         if created >= cutoff {
             return None;
         }
@@ -148,7 +156,9 @@ pub fn list(candidates: &[Candidate], out: &mut dyn Write) -> Result<CleanSummar
             ("would-delete", None)
         } else {
             summary.refused += 1;
-            summary.first_failure.get_or_insert_with(|| refusal(candidate));
+            summary
+                .first_failure
+                .get_or_insert_with(|| refusal(candidate));
             ("refused", Some("the id is not on the configured CTIA host"))
         };
         write_line(out, candidate, result, error)?;
@@ -158,7 +168,12 @@ pub fn list(candidates: &[Candidate], out: &mut dyn Write) -> Result<CleanSummar
 
 /// Deletes the candidates in order and writes one JSON line per entity with
 /// result `deleted`, `gone` (404), `refused` or `failed`.
-pub fn delete(client: &mut Client, candidates: &[Candidate], out: &mut dyn Write, progress: bool) -> Result<(CleanSummary, Vec<String>)> {
+pub fn delete(
+    client: &mut Client,
+    candidates: &[Candidate],
+    out: &mut dyn Write,
+    progress: bool,
+) -> Result<(CleanSummary, Vec<String>)> {
     let mut summary = CleanSummary {
         selected: candidates.len(),
         ..CleanSummary::default()
@@ -173,8 +188,15 @@ pub fn delete(client: &mut Client, candidates: &[Candidate], out: &mut dyn Write
         }
         if !candidate.on_ctia_host {
             summary.refused += 1;
-            summary.first_failure.get_or_insert_with(|| refusal(candidate));
-            write_line(out, candidate, "refused", Some("the id is not on the configured CTIA host"))?;
+            summary
+                .first_failure
+                .get_or_insert_with(|| refusal(candidate));
+            write_line(
+                out,
+                candidate,
+                "refused",
+                Some("the id is not on the configured CTIA host"),
+            )?;
             continue;
         }
 
@@ -211,21 +233,35 @@ pub fn delete(client: &mut Client, candidates: &[Candidate], out: &mut dyn Write
 /// Removes from the state the addresses whose entities were deleted, so the
 /// next hp-xdr run sends them again instead of taking them as sent.
 pub fn forget_deleted(state_dir: &StateDir, removed_ids: &[String]) -> Result<usize> {
-    let removed: HashSet<String> = removed_ids.iter().map(|id| id.to_ascii_lowercase()).collect();
+    let removed: HashSet<String> = removed_ids
+        .iter()
+        .map(|id| id.to_ascii_lowercase())
+        .collect();
     state_dir.update(|state| {
         let before = state.sent.len();
-        state
-            .sent
-            .retain(|_, record| !record.ids.values().any(|id| removed.contains(&id.to_ascii_lowercase())));
+        state.sent.retain(|_, record| {
+            !record
+                .ids
+                .values()
+                .any(|id| removed.contains(&id.to_ascii_lowercase()))
+        });
         before - state.sent.len()
     })
 }
 
 fn refusal(candidate: &Candidate) -> String {
-    format!("refused {} {}: the id is not on the configured CTIA host", candidate.kind, candidate.id)
+    format!(
+        "refused {} {}: the id is not on the configured CTIA host",
+        candidate.kind, candidate.id
+    )
 }
 
-fn write_line(out: &mut dyn Write, candidate: &Candidate, result: &str, error: Option<&str>) -> Result<()> {
+fn write_line(
+    out: &mut dyn Write,
+    candidate: &Candidate,
+    result: &str,
+    error: Option<&str>,
+) -> Result<()> {
     let line = Line {
         kind: candidate.kind,
         id: &candidate.id,
@@ -233,13 +269,20 @@ fn write_line(out: &mut dyn Write, candidate: &Candidate, result: &str, error: O
         result,
         error,
     };
-    writeln!(out, "{}", serde_json::to_string(&line).expect("a result line always serialises")).map_err(Error::Output)
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string(&line).expect("a result line always serialises")
+    )
+    .map_err(Error::Output)
 }
 
 /// Parses an age such as `30d`, `12h`, `90m`, `45s` or `2w` into seconds.
 pub fn parse_age(text: &str) -> std::result::Result<i64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: i64 = number
         .parse()

@@ -93,7 +93,8 @@ impl ConnectionArgs {
         overrides.prefix = self.prefix.clone();
         overrides.source = self.source.clone();
 
-        let settings = Settings::resolve(file.as_ref(), |name| std::env::var(name).ok(), &overrides)?;
+        let settings =
+            Settings::resolve(file.as_ref(), |name| std::env::var(name).ok(), &overrides)?;
         let warnings = file.map(|file| file.warnings).unwrap_or_default();
         Ok((settings, warnings))
     }
@@ -123,7 +124,10 @@ impl ConnectionArgs {
         let dir = match &self.state_dir {
             Some(dir) => dir.clone(),
             None => state::default_dir().ok_or_else(|| {
-                Error::config("the environment", "neither XDG_STATE_HOME nor HOME is set; pass --state-dir")
+                Error::config(
+                    "the environment",
+                    "neither XDG_STATE_HOME nor HOME is set; pass --state-dir",
+                )
             })?,
         };
         StateDir::open(&dir, Duration::from_secs(self.lock_timeout))

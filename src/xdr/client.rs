@@ -105,7 +105,10 @@ pub struct Client {
 /// The outcome of one attempt.
 enum Attempt {
     Done(Response),
-    Retry { detail: String, wait: Option<Duration> },
+    Retry {
+        detail: String,
+        wait: Option<Duration>,
+    },
 }
 
 impl Client {
@@ -175,7 +178,12 @@ impl Client {
     /// Returns every entity of a CTIA search, following `X-Next` page by
     /// page until it is absent. `filters` are field filters such as
     /// `("source", "hp-honeypot")`; `page_size` is the `limit` of a page.
-    pub fn search_all(&mut self, entity_type: &str, filters: &[(&str, &str)], page_size: usize) -> Result<Vec<serde_json::Value>> {
+    pub fn search_all(
+        &mut self,
+        entity_type: &str,
+        filters: &[(&str, &str)],
+        page_size: usize,
+    ) -> Result<Vec<serde_json::Value>> {
         let base = format!("{}/ctia/{entity_type}/search", self.ctia.as_string());
         let filter_query: Vec<String> = filters
             .iter()
@@ -200,10 +208,11 @@ impl Client {
             if response.status != 200 {
                 return Err(self.rejected(&what, &response));
             }
-            let page: Vec<serde_json::Value> = serde_json::from_str(&response.body).map_err(|err| Error::BadResponse {
-                what: what.clone(),
-                detail: format!("the body is not a JSON array ({err})"),
-            })?;
+            let page: Vec<serde_json::Value> =
+                serde_json::from_str(&response.body).map_err(|err| Error::BadResponse {
+                    what: what.clone(),
+                    detail: format!("the body is not a JSON array ({err})"),
+                })?;
             let page_len = page.len();
             entities.extend(page);
 
@@ -241,7 +250,14 @@ impl Client {
     /// Sends a request with the bearer token, with the refresh and retry
     /// rules of the module documentation. With `expect_json`, a 2xx body
     /// that is not JSON counts as a retryable failure.
-    pub fn execute(&mut self, method: Method, url: &str, body: Option<&[u8]>, what: &str, expect_json: bool) -> Result<Response> {
+    pub fn execute(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+        what: &str,
+        expect_json: bool,
+    ) -> Result<Response> {
         self.check_host(url)?;
 
         let mut refreshed_after_401 = false;
@@ -252,7 +268,9 @@ impl Client {
 
             match attempt {
                 Attempt::Done(response) if response.status == 401 && !refreshed_after_401 => {
-                    self.log(&format!("{what}: HTTP 401, fetching a new token and trying once more"));
+                    self.log(&format!(
+                        "{what}: HTTP 401, fetching a new token and trying once more"
+                    ));
                     self.token = None;
                     refreshed_after_401 = true;
                 }
@@ -281,10 +299,10 @@ impl Client {
 
     /// Returns the current token, fetching a new one when needed.
     fn token(&mut self) -> Result<Secret> {
-        if let Some(token) = &self.token {
-            if !token.is_stale(Instant::now()) {
-                return Ok(token.value().clone());
-            }
+        if let Some(token) = &self.token
+            && !token.is_stale(Instant::now())
+        {
+            return Ok(token.value().clone());
         }
 
         let (value, lifetime) = self.fetch_token()?;
@@ -302,7 +320,8 @@ impl Client {
             self.stats.token_requests += 1;
             match self.attempt(Method::Post, &url, None, None, true) {
                 Attempt::Done(response) if response.status == 200 => {
-                    return token::parse_success(&response.body).map_err(|detail| Error::BadResponse { what, detail });
+                    return token::parse_success(&response.body)
+                        .map_err(|detail| Error::BadResponse { what, detail });
                 }
                 Attempt::Done(response) => {
                     let detail = self.clean_text(&token::describe_error(&response.body));
@@ -328,10 +347,21 @@ impl Client {
 
     /// Sends one request. `bearer` is `None` only for the token request,
     /// which carries the Basic credentials and the form body instead.
-    fn attempt(&mut self, method: Method, url: &str, body: Option<&[u8]>, bearer: Option<&Secret>, expect_json: bool) -> Attempt {
+    fn attempt(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+        bearer: Option<&Secret>,
+        expect_json: bool,
+    ) -> Attempt {
         let result = match bearer {
             None => {
-                let basic = format!("{}:{}", self.credentials.client_id, self.credentials.password.expose());
+                let basic = format!(
+                    "{}:{}",
+                    self.credentials.client_id,
+                    self.credentials.password.expose()
+                );
                 let basic = base64::engine::general_purpose::STANDARD.encode(basic);
                 self.agent
                     .post(url)
@@ -343,8 +373,18 @@ impl Client {
             Some(token) => {
                 let authorization = format!("Bearer {}", token.expose());
                 match method {
-                    Method::Get => self.agent.get(url).header("Authorization", authorization).header("Accept", "application/json").call(),
-                    Method::Delete => self.agent.delete(url).header("Authorization", authorization).header("Accept", "application/json").call(),
+                    Method::Get => self
+                        .agent
+                        .get(url)
+                        .header("Authorization", authorization)
+                        .header("Accept", "application/json")
+                        .call(),
+                    Method::Delete => self
+                        .agent
+                        .delete(url)
+                        .header("Authorization", authorization)
+                        .header("Accept", "application/json")
+                        .call(),
                     Method::Post => self
                         .agent
                         .post(url)
@@ -367,15 +407,28 @@ impl Client {
         };
 
         let status = response.status().as_u16();
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let next = header("x-next");
         let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
 
-        let body = match response.body_mut().with_config().limit(MAX_BODY_BYTES).lossy_utf8(true).read_to_string() {
+        let body = match response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .lossy_utf8(true)
+            .read_to_string()
+        {
             Ok(body) => body,
             Err(err) => {
                 return Attempt::Retry {
-                    detail: self.clean_text(&format!("HTTP {status}, reading the body failed: {err}")),
+                    detail: self
+                        .clean_text(&format!("HTTP {status}, reading the body failed: {err}")),
                     wait: None,
                 };
             }
@@ -383,7 +436,10 @@ impl Client {
 
         if status == 429 {
             return Attempt::Retry {
-                detail: format!("HTTP 429 Too Many Requests (Retry-After {})", retry_after.map_or("absent".to_string(), |s| format!("{s} s"))),
+                detail: format!(
+                    "HTTP 429 Too Many Requests (Retry-After {})",
+                    retry_after.map_or("absent".to_string(), |s| format!("{s} s"))
+                ),
                 wait: Some(Duration::from_secs(retry_after.unwrap_or(0))),
             };
         }
@@ -393,30 +449,41 @@ impl Client {
                 wait: None,
             };
         }
-        if expect_json && (200..300).contains(&status) && serde_json::from_str::<serde_json::Value>(&body).is_err() {
+        if expect_json
+            && (200..300).contains(&status)
+            && serde_json::from_str::<serde_json::Value>(&body).is_err()
+        {
             return Attempt::Retry {
-                detail: format!("HTTP {status} with a body that is not JSON: {}", self.excerpt(&body)),
+                detail: format!(
+                    "HTTP {status} with a body that is not JSON: {}",
+                    self.excerpt(&body)
+                ),
                 wait: None,
             };
         }
 
-        Attempt::Done(Response {
-            status,
-            body,
-            next,
-        })
+        Attempt::Done(Response { status, body, next })
     }
 
     /// Sleeps before retry number `failures` (1-based). A server-given
     /// wait (429 Retry-After) is used as is, unless it exceeds
     /// `max_retry_after`, which fails at once.
-    fn wait_before_retry(&mut self, what: &str, detail: &str, server_wait: Option<Duration>, failures: u32) -> Result<()> {
+    fn wait_before_retry(
+        &mut self,
+        what: &str,
+        detail: &str,
+        server_wait: Option<Duration>,
+        failures: u32,
+    ) -> Result<()> {
         let wait = match server_wait {
             Some(wait) if wait > self.options.max_retry_after => {
                 return Err(Error::Unreachable {
                     what: what.to_string(),
                     attempts: failures,
-                    detail: format!("{detail}; the server asks to wait longer than {} s", self.options.max_retry_after.as_secs()),
+                    detail: format!(
+                        "{detail}; the server asks to wait longer than {} s",
+                        self.options.max_retry_after.as_secs()
+                    ),
                 });
             }
             Some(wait) if wait > Duration::ZERO => wait,
@@ -484,7 +551,10 @@ impl Client {
 fn backoff(base: Duration, failures: u32) -> Duration {
     let exponent = failures.saturating_sub(1).min(16);
     let full = base.saturating_mul(1 << exponent).min(MAX_BACKOFF);
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     let jitter = 0.5 + f64::from(nanos % 1000) / 2000.0;
     full.mul_f64(jitter)
 }
@@ -505,13 +575,18 @@ pub fn short_id(ctia: &BaseUrl, entity_type: &str, id: &str) -> Result<String> {
     let Some(short) = path.strip_prefix(&expected_dir) else {
         return Err(Error::BadResponse {
             what: format!("{entity_type} id"),
-            detail: format!("'{id}' is not a {entity_type} id of the form {}{expected_dir}{entity_type}-<uuid>", ctia.as_string()),
+            detail: format!(
+                "'{id}' is not a {entity_type} id of the form {}{expected_dir}{entity_type}-<uuid>",
+                ctia.as_string()
+            ),
         });
     };
 
     let valid = short.starts_with(&format!("{entity_type}-"))
         && short.len() <= 200
-        && short.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && short
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         return Err(Error::BadResponse {
             what: format!("{entity_type} id"),
@@ -546,12 +621,20 @@ mod tests {
     #[test]
     fn short_id_accepts_own_host() {
         let id = "https://private.intel.eu.amp.cisco.com:443/ctia/incident/incident-0b1c2d3e-aaaa";
-        assert_eq!(short_id(&ctia(), "incident", id).unwrap(), "incident-0b1c2d3e-aaaa");
+        assert_eq!(
+            short_id(&ctia(), "incident", id).unwrap(),
+            "incident-0b1c2d3e-aaaa"
+        );
     }
 
     #[test]
     fn short_id_refuses_foreign_host() {
-        let err = short_id(&ctia(), "incident", "https://attacker.example/ctia/incident/incident-1").unwrap_err();
+        let err = short_id(
+            &ctia(),
+            "incident",
+            "https://attacker.example/ctia/incident/incident-1",
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::ForeignHost { .. }), "{err}");
         assert!(err.to_string().contains("attacker.example"));
     }

@@ -99,7 +99,7 @@ impl BaseUrl {
                 format!("'{trimmed}' is not a URL of the form https://host[:port]"),
             ));
         };
-        if url.path != "" {
+        if !url.path.is_empty() {
             return Err(Error::config(
                 origin,
                 format!("'{trimmed}' has a path; give only https://host[:port]"),
@@ -112,13 +112,17 @@ impl BaseUrl {
             "http" if is_loopback_host(&url.host) => {
                 return Err(Error::config(
                     origin,
-                    format!("'{trimmed}' uses plain http; add --allow-http-loopback to allow it for a local test server"),
+                    format!(
+                        "'{trimmed}' uses plain http; add --allow-http-loopback to allow it for a local test server"
+                    ),
                 ));
             }
             _ => {
                 return Err(Error::config(
                     origin,
-                    format!("'{trimmed}' is not https; plain http is allowed only to a loopback host with --allow-http-loopback"),
+                    format!(
+                        "'{trimmed}' is not https; plain http is allowed only to a loopback host with --allow-http-loopback"
+                    ),
                 ));
             }
         }
@@ -269,10 +273,10 @@ pub fn load_file(path: &Path) -> Result<LoadedFile> {
     };
 
     let mut warnings = Vec::new();
-    if settings.client_password.is_some() {
-        if let Some(warning) = permission_warning(path) {
-            warnings.push(warning);
-        }
+    if settings.client_password.is_some()
+        && let Some(warning) = permission_warning(path)
+    {
+        warnings.push(warning);
     }
 
     Ok(LoadedFile {
@@ -287,7 +291,12 @@ pub fn parse_toml(text: &str, origin: &str) -> Result<FileSettings> {
     toml::from_str(text).map_err(|err| Error::config(origin, err.message().to_string()))
 }
 
-const LEGACY_KEYS: [&str; 4] = ["ctr_client_id", "ctr_client_password", "host", "host_for_token"];
+const LEGACY_KEYS: [&str; 4] = [
+    "ctr_client_id",
+    "ctr_client_password",
+    "host",
+    "host_for_token",
+];
 
 fn looks_like_legacy(text: &str) -> bool {
     text.lines().any(|line| {
@@ -431,50 +440,96 @@ impl Settings {
     ) -> Result<Settings> {
         let empty = FileSettings::default();
         let (file_settings, file_origin) = match file {
-            Some(loaded) => (&loaded.settings, format!("config file {}", loaded.path.display())),
+            Some(loaded) => (
+                &loaded.settings,
+                format!("config file {}", loaded.path.display()),
+            ),
             None => (&empty, "the defaults".to_string()),
         };
 
-        let (region, region_origin) = pick(&flags.region, "--region", &file_settings.region, &file_origin);
+        let (region, region_origin) = pick(
+            &flags.region,
+            "--region",
+            &file_settings.region,
+            &file_origin,
+        );
         let region = match region {
             Some(text) => Region::parse(&text, &region_origin)?,
             None => Region::Us,
         };
 
-        let (iroh, iroh_origin) = pick(&flags.iroh_url, "--iroh-url", &file_settings.iroh_url, &file_origin);
+        let (iroh, iroh_origin) = pick(
+            &flags.iroh_url,
+            "--iroh-url",
+            &file_settings.iroh_url,
+            &file_origin,
+        );
         let iroh = iroh.unwrap_or_else(|| region.iroh_url().to_string());
         let iroh = BaseUrl::parse(&iroh, &iroh_origin, flags.allow_http_loopback)?;
 
-        let (ctia, ctia_origin) = pick(&flags.ctia_url, "--ctia-url", &file_settings.ctia_url, &file_origin);
+        let (ctia, ctia_origin) = pick(
+            &flags.ctia_url,
+            "--ctia-url",
+            &file_settings.ctia_url,
+            &file_origin,
+        );
         let ctia = ctia.unwrap_or_else(|| region.ctia_url().to_string());
         let ctia = BaseUrl::parse(&ctia, &ctia_origin, flags.allow_http_loopback)?;
 
         let credentials = resolve_credentials(file_settings, &env);
 
-        let (prefix, prefix_origin) = pick(&flags.prefix, "--prefix", &file_settings.prefix, &file_origin);
+        let (prefix, prefix_origin) = pick(
+            &flags.prefix,
+            "--prefix",
+            &file_settings.prefix,
+            &file_origin,
+        );
         let prefix = prefix.unwrap_or_else(|| DEFAULT_PREFIX.to_string());
         check_prefix(&prefix, &prefix_origin)?;
 
-        let (source, source_origin) = pick(&flags.source, "--source", &file_settings.source, &file_origin);
+        let (source, source_origin) = pick(
+            &flags.source,
+            "--source",
+            &file_settings.source,
+            &file_origin,
+        );
         let source = source.unwrap_or_else(|| DEFAULT_SOURCE.to_string());
         if source.trim().is_empty() || source.len() > 2048 {
-            return Err(Error::config(source_origin, "source must be 1 to 2048 characters"));
+            return Err(Error::config(
+                source_origin,
+                "source must be 1 to 2048 characters",
+            ));
         }
 
         let feed_enabled = flags.feed.or(file_settings.feed).unwrap_or(false);
         let feed = feed_enabled.then(|| FeedSettings {
-            ipv4: indicator_ref(&file_settings.ipv4_indicator_id, &file_settings.ipv4_indicator_title, DEFAULT_IPV4_INDICATOR_TITLE),
-            ipv6: indicator_ref(&file_settings.ipv6_indicator_id, &file_settings.ipv6_indicator_title, DEFAULT_IPV6_INDICATOR_TITLE),
+            ipv4: indicator_ref(
+                &file_settings.ipv4_indicator_id,
+                &file_settings.ipv4_indicator_title,
+                DEFAULT_IPV4_INDICATOR_TITLE,
+            ),
+            ipv6: indicator_ref(
+                &file_settings.ipv6_indicator_id,
+                &file_settings.ipv6_indicator_title,
+                DEFAULT_IPV6_INDICATOR_TITLE,
+            ),
         });
         if let Some(feed) = &feed {
-            for (indicator, key) in [(&feed.ipv4, "ipv4_indicator_id"), (&feed.ipv6, "ipv6_indicator_id")] {
-                if let IndicatorRef::Id(id) = indicator {
-                    if !ctia.owns(id) || !id.contains("/ctia/indicator/") {
-                        return Err(Error::config(
-                            format!("{file_origin}, key {key}"),
-                            format!("'{id}' is not an indicator id on {}; expected {}/ctia/indicator/indicator-<uuid>", ctia.as_string(), ctia.as_string()),
-                        ));
-                    }
+            for (indicator, key) in [
+                (&feed.ipv4, "ipv4_indicator_id"),
+                (&feed.ipv6, "ipv6_indicator_id"),
+            ] {
+                if let IndicatorRef::Id(id) = indicator
+                    && (!ctia.owns(id) || !id.contains("/ctia/indicator/"))
+                {
+                    return Err(Error::config(
+                        format!("{file_origin}, key {key}"),
+                        format!(
+                            "'{id}' is not an indicator id on {}; expected {}/ctia/indicator/indicator-<uuid>",
+                            ctia.as_string(),
+                            ctia.as_string()
+                        ),
+                    ));
                 }
             }
         }
@@ -484,7 +539,10 @@ impl Settings {
             .or(file_settings.judgement_days)
             .unwrap_or(DEFAULT_JUDGEMENT_DAYS);
         if judgement_days == 0 || judgement_days > 3650 {
-            return Err(Error::config("judgement_days", format!("{judgement_days} is out of range; use 1 to 3650 days")));
+            return Err(Error::config(
+                "judgement_days",
+                format!("{judgement_days} is out of range; use 1 to 3650 days"),
+            ));
         }
 
         let max_entities = flags
@@ -494,7 +552,10 @@ impl Settings {
         if max_entities < super::bundle::MIN_ENTITIES {
             return Err(Error::config(
                 "max_entities",
-                format!("{max_entities} is too small; a bundle needs at least {} entities for one attacker", super::bundle::MIN_ENTITIES),
+                format!(
+                    "{max_entities} is too small; a bundle needs at least {} entities for one attacker",
+                    super::bundle::MIN_ENTITIES
+                ),
             ));
         }
 
@@ -507,25 +568,53 @@ impl Settings {
             feed,
             judgement_days,
             max_entities,
-            honeypot_name: flags.honeypot_name.clone().or(file_settings.honeypot_name.clone()),
-            honeypot_hostname: flags.honeypot_hostname.clone().or(file_settings.honeypot_hostname.clone()),
-            honeypot_ip: flags.honeypot_ip.clone().or(file_settings.honeypot_ip.clone()),
-            honeypot_mac: flags.honeypot_mac.clone().or(file_settings.honeypot_mac.clone()),
+            honeypot_name: flags
+                .honeypot_name
+                .clone()
+                .or(file_settings.honeypot_name.clone()),
+            honeypot_hostname: flags
+                .honeypot_hostname
+                .clone()
+                .or(file_settings.honeypot_hostname.clone()),
+            honeypot_ip: flags
+                .honeypot_ip
+                .clone()
+                .or(file_settings.honeypot_ip.clone()),
+            honeypot_mac: flags
+                .honeypot_mac
+                .clone()
+                .or(file_settings.honeypot_mac.clone()),
         })
     }
 
     /// Returns the honeypot description, which only hp-xdr needs.
     pub fn honeypot(&self) -> Result<Honeypot> {
-        let Some(hostname) = self.honeypot_hostname.clone().filter(|h| !h.trim().is_empty()) else {
-            return Err(Error::config("honeypot_hostname", "missing; set honeypot_hostname in the config file or pass --honeypot-hostname"));
+        let Some(hostname) = self
+            .honeypot_hostname
+            .clone()
+            .filter(|h| !h.trim().is_empty())
+        else {
+            return Err(Error::config(
+                "honeypot_hostname",
+                "missing; set honeypot_hostname in the config file or pass --honeypot-hostname",
+            ));
         };
         let Some(ip_text) = self.honeypot_ip.clone() else {
-            return Err(Error::config("honeypot_ip", "missing; set honeypot_ip in the config file or pass --honeypot-ip"));
+            return Err(Error::config(
+                "honeypot_ip",
+                "missing; set honeypot_ip in the config file or pass --honeypot-ip",
+            ));
         };
         let ip = ip_text.trim().parse::<IpAddr>().map_err(|_| {
-            Error::config("honeypot_ip", format!("'{ip_text}' is not an IPv4 or IPv6 address"))
+            Error::config(
+                "honeypot_ip",
+                format!("'{ip_text}' is not an IPv4 or IPv6 address"),
+            )
         })?;
-        let name = self.honeypot_name.clone().unwrap_or_else(|| hostname.clone());
+        let name = self
+            .honeypot_name
+            .clone()
+            .unwrap_or_else(|| hostname.clone());
 
         Ok(Honeypot {
             name,
@@ -548,7 +637,12 @@ impl Settings {
 
 /// Returns the flag value if set, else the file value, with the name of
 /// where it came from for error messages.
-fn pick(flag: &Option<String>, flag_name: &str, file: &Option<String>, file_origin: &str) -> (Option<String>, String) {
+fn pick(
+    flag: &Option<String>,
+    flag_name: &str,
+    file: &Option<String>,
+    file_origin: &str,
+) -> (Option<String>, String) {
     match (flag, file) {
         (Some(value), _) => (Some(value.clone()), flag_name.to_string()),
         (None, Some(value)) => (Some(value.clone()), file_origin.to_string()),
@@ -556,10 +650,14 @@ fn pick(flag: &Option<String>, flag_name: &str, file: &Option<String>, file_orig
     }
 }
 
-fn resolve_credentials(file: &FileSettings, env: &impl Fn(&str) -> Option<String>) -> Option<Credentials> {
+fn resolve_credentials(
+    file: &FileSettings,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Option<Credentials> {
     let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
     let client_id = non_empty(env(ENV_CLIENT_ID)).or_else(|| non_empty(file.client_id.clone()))?;
-    let password = non_empty(env(ENV_CLIENT_PASSWORD)).or_else(|| non_empty(file.client_password.clone()))?;
+    let password =
+        non_empty(env(ENV_CLIENT_PASSWORD)).or_else(|| non_empty(file.client_password.clone()))?;
     Some(Credentials {
         client_id,
         password: Secret::new(password),
@@ -589,7 +687,9 @@ fn check_prefix(prefix: &str, origin: &str) -> Result<()> {
     } else {
         Err(Error::config(
             origin,
-            format!("prefix '{prefix}' is invalid; use 1 to 32 lowercase letters, digits or '_', starting with a letter"),
+            format!(
+                "prefix '{prefix}' is invalid; use 1 to 32 lowercase letters, digits or '_', starting with a letter"
+            ),
         ))
     }
 }
@@ -617,13 +717,21 @@ mod tests {
         let settings = parse_legacy(text, "test").unwrap();
         assert_eq!(settings.client_id.as_deref(), Some("client-abc"));
         assert_eq!(settings.client_password.as_deref(), Some("pa=ss==word"));
-        assert_eq!(settings.ctia_url.as_deref(), Some("https://private.intel.eu.amp.cisco.com"));
-        assert_eq!(settings.iroh_url.as_deref(), Some("https://visibility.eu.amp.cisco.com"));
+        assert_eq!(
+            settings.ctia_url.as_deref(),
+            Some("https://private.intel.eu.amp.cisco.com")
+        );
+        assert_eq!(
+            settings.iroh_url.as_deref(),
+            Some("https://visibility.eu.amp.cisco.com")
+        );
     }
 
     #[test]
     fn toml_rejects_unknown_key() {
-        let err = parse_toml("regoin = \"eu\"\n", "test").unwrap_err().to_string();
+        let err = parse_toml("regoin = \"eu\"\n", "test")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("regoin"), "{err}");
     }
 
@@ -645,7 +753,11 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("xdr.toml");
-        std::fs::write(&path, "client_id = \"x\"\nclient_password = \"secret-value\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "client_id = \"x\"\nclient_password = \"secret-value\"\n",
+        )
+        .unwrap();
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let file = load_file(&path).unwrap();
@@ -664,8 +776,14 @@ mod tests {
             ..Overrides::default()
         };
         let settings = Settings::resolve(None, no_env, &flags).unwrap();
-        assert_eq!(settings.iroh.as_string(), "https://visibility.apjc.amp.cisco.com");
-        assert_eq!(settings.ctia.as_string(), "https://private.intel.apjc.amp.cisco.com");
+        assert_eq!(
+            settings.iroh.as_string(),
+            "https://visibility.apjc.amp.cisco.com"
+        );
+        assert_eq!(
+            settings.ctia.as_string(),
+            "https://private.intel.apjc.amp.cisco.com"
+        );
     }
 
     #[test]
@@ -674,7 +792,9 @@ mod tests {
             region: Some("mars".into()),
             ..Overrides::default()
         };
-        let err = Settings::resolve(None, no_env, &flags).unwrap_err().to_string();
+        let err = Settings::resolve(None, no_env, &flags)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("mars"), "{err}");
         assert!(err.contains("us, eu or apjc"), "{err}");
     }
@@ -737,7 +857,10 @@ mod tests {
                 prefix: Some(prefix.into()),
                 ..Overrides::default()
             };
-            assert!(Settings::resolve(None, no_env, &flags).is_err(), "prefix {prefix:?}");
+            assert!(
+                Settings::resolve(None, no_env, &flags).is_err(),
+                "prefix {prefix:?}"
+            );
         }
     }
 

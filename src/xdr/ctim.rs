@@ -172,7 +172,10 @@ pub struct Bundle {
 
 impl Bundle {
     pub fn entity_count(&self) -> usize {
-        self.incidents.len() + self.sightings.len() + self.judgements.len() + self.relationships.len()
+        self.incidents.len()
+            + self.sightings.len()
+            + self.judgements.len()
+            + self.relationships.len()
     }
 }
 
@@ -217,7 +220,9 @@ impl EntityResult {
                 _ => serde_json::Value::Object(map.clone()).to_string(),
             },
             Some(other) => other.to_string(),
-            None if self.id.is_none() && self.result != "error" => "no id in the result".to_string(),
+            None if self.id.is_none() && self.result != "error" => {
+                "no id in the result".to_string()
+            }
             None => "no error text".to_string(),
         };
         match &self.msg {
@@ -234,7 +239,10 @@ mod tests {
     #[test]
     fn address_types_follow_family() {
         assert_eq!(Observable::address("192.0.2.1".parse().unwrap()).kind, "ip");
-        assert_eq!(Observable::address("2001:db8::5".parse().unwrap()).kind, "ipv6");
+        assert_eq!(
+            Observable::address("2001:db8::5".parse().unwrap()).kind,
+            "ipv6"
+        );
     }
 
     #[test]

@@ -15,7 +15,12 @@ use super::error::{Error, Result};
 const SEARCH_LIMIT: usize = 10;
 
 /// Resolves the indicators of the families that the batch needs.
-pub fn resolve(client: &mut Client, feed: &FeedSettings, need_ipv4: bool, need_ipv6: bool) -> Result<FeedTargets> {
+pub fn resolve(
+    client: &mut Client,
+    feed: &FeedSettings,
+    need_ipv4: bool,
+    need_ipv6: bool,
+) -> Result<FeedTargets> {
     let mut targets = FeedTargets::default();
     if need_ipv4 {
         targets.ipv4 = Some(resolve_one(client, &feed.ipv4, "ipv4_indicator_id")?);
@@ -31,7 +36,9 @@ pub fn resolve(client: &mut Client, feed: &FeedSettings, need_ipv4: bool, need_i
 pub fn describe(feed: &FeedSettings) -> FeedTargets {
     let placeholder = |indicator: &IndicatorRef| match indicator {
         IndicatorRef::Id(id) => id.clone(),
-        IndicatorRef::Title(title) => format!("<id of the indicator titled {title}, looked up when sending>"),
+        IndicatorRef::Title(title) => {
+            format!("<id of the indicator titled {title}, looked up when sending>")
+        }
     };
     FeedTargets {
         ipv4: Some(placeholder(&feed.ipv4)),

@@ -157,7 +157,13 @@ fn send_batch(
 
     match outcome.error {
         None => Ok((EXIT_OK, false)),
-        Some(err @ (Error::Config { .. } | Error::Indicator { .. } | Error::State { .. } | Error::StateFormat { .. } | Error::Output(_))) => Err(err),
+        Some(
+            err @ (Error::Config { .. }
+            | Error::Indicator { .. }
+            | Error::State { .. }
+            | Error::StateFormat { .. }
+            | Error::Output(_)),
+        ) => Err(err),
         Some(err) => {
             eprintln!("hp-xdr: error: {err}");
             eprintln!(

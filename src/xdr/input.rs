@@ -119,7 +119,11 @@ struct AggregateRecord {
 }
 
 /// Parses input line number `line_number` (1-based, for messages).
-pub fn parse_line(text: &str, line_number: usize, run_time: Timestamp) -> Result<Line, InvalidLine> {
+pub fn parse_line(
+    text: &str,
+    line_number: usize,
+    run_time: Timestamp,
+) -> Result<Line, InvalidLine> {
     let invalid = |reason: String| InvalidLine {
         line: line_number,
         reason,
@@ -259,7 +263,9 @@ mod tests {
 
     #[test]
     fn aggregate_record_is_parsed() {
-        let a = attacker(r#"{"ip":"192.0.2.217","count":191,"total":195,"rules":{"phpmyadmin-login":191,"resource-scan":4},"first_seen":"2021-03-28T15:45:11+02:00","last_seen":"2021-03-28T16:02:40+02:00","promoted":true,"extra":[1]}"#);
+        let a = attacker(
+            r#"{"ip":"192.0.2.217","count":191,"total":195,"rules":{"phpmyadmin-login":191,"resource-scan":4},"first_seen":"2021-03-28T15:45:11+02:00","last_seen":"2021-03-28T16:02:40+02:00","promoted":true,"extra":[1]}"#,
+        );
         assert_eq!(a.ip.to_string(), "192.0.2.217");
         assert_eq!(a.count, 191);
         assert_eq!(a.total, 195);
@@ -298,9 +304,18 @@ mod tests {
             ("0.0.0.0", "cannot be the source"),
             ("ff02::1", "cannot be the source"),
             (r#"{"ip":"192.0.2.1"}"#, "not a valid aggregate record"),
-            (r#"{"ip":"x","first_seen":"2021-03-28T15:45:11Z","last_seen":"2021-03-28T15:45:11Z"}"#, "'x' is not"),
-            (r#"{"ip":"192.0.2.1","first_seen":"28/Mar/2021","last_seen":"2021-03-28T15:45:11Z"}"#, "first_seen"),
-            (r#"{"ip":"192.0.2.1","first_seen":"2021-03-29T00:00:00Z","last_seen":"2021-03-28T00:00:00Z"}"#, "is after"),
+            (
+                r#"{"ip":"x","first_seen":"2021-03-28T15:45:11Z","last_seen":"2021-03-28T15:45:11Z"}"#,
+                "'x' is not",
+            ),
+            (
+                r#"{"ip":"192.0.2.1","first_seen":"28/Mar/2021","last_seen":"2021-03-28T15:45:11Z"}"#,
+                "first_seen",
+            ),
+            (
+                r#"{"ip":"192.0.2.1","first_seen":"2021-03-29T00:00:00Z","last_seen":"2021-03-28T00:00:00Z"}"#,
+                "is after",
+            ),
             (r#"{"ip":"192.0.2.1","#, "not a valid aggregate record"),
         ];
         for (line, expected) in cases {
@@ -323,8 +338,12 @@ mod tests {
 
     #[test]
     fn merge_keeps_earliest_and_latest() {
-        let a = attacker(r#"{"ip":"192.0.2.79","count":5,"total":6,"rules":{"x":5},"first_seen":"2021-03-28T10:00:00Z","last_seen":"2021-03-28T11:00:00Z"}"#);
-        let b = attacker(r#"{"ip":"192.0.2.79","count":6,"total":6,"rules":{"x":6},"first_seen":"2021-03-28T09:00:00Z","last_seen":"2021-03-28T10:30:00Z"}"#);
+        let a = attacker(
+            r#"{"ip":"192.0.2.79","count":5,"total":6,"rules":{"x":5},"first_seen":"2021-03-28T10:00:00Z","last_seen":"2021-03-28T11:00:00Z"}"#,
+        );
+        let b = attacker(
+            r#"{"ip":"192.0.2.79","count":6,"total":6,"rules":{"x":6},"first_seen":"2021-03-28T09:00:00Z","last_seen":"2021-03-28T10:30:00Z"}"#,
+        );
         let merged = merge_by_address([a, b]);
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].count, 11);

@@ -82,7 +82,12 @@ pub struct ResultLine<'a> {
 
 /// Writes the bundles for `attackers` to `out`, one JSON document per line,
 /// without contacting XDR or touching the state directory.
-pub fn dry_run(settings: &Settings, attackers: &[Attacker], run_time: Timestamp, out: &mut dyn Write) -> Result<usize> {
+pub fn dry_run(
+    settings: &Settings,
+    attackers: &[Attacker],
+    run_time: Timestamp,
+    out: &mut dyn Write,
+) -> Result<usize> {
     let honeypot = settings.honeypot()?;
     let attackers = &without_honeypot(attackers, &honeypot);
     let targets = settings.feed.as_ref().map(feed::describe);
@@ -106,13 +111,23 @@ pub fn push(
     out: &mut dyn Write,
 ) -> PushOutcome {
     let mut summary = PushSummary::default();
-    let error = push_steps(settings, client, state_dir, attackers, options, out, &mut summary).err();
+    let error = push_steps(
+        settings,
+        client,
+        state_dir,
+        attackers,
+        options,
+        out,
+        &mut summary,
+    )
+    .err();
 
     let lock_timed_out = matches!(error, Some(Error::LockTimeout { .. }));
-    if error.is_some() && !lock_timed_out {
-        if let Ok(queued) = state_dir.lock().and_then(|lock| state_dir.load(&lock)) {
-            summary.still_queued = queued.queue.len();
-        }
+    if error.is_some()
+        && !lock_timed_out
+        && let Ok(queued) = state_dir.lock().and_then(|lock| state_dir.load(&lock))
+    {
+        summary.still_queued = queued.queue.len();
     }
     PushOutcome { summary, error }
 }
@@ -137,7 +152,10 @@ fn push_steps(
         let before = state.queue.len();
         if !options.resend {
             let queue = std::mem::take(&mut state.queue);
-            state.queue = queue.into_iter().filter(|a| !state.is_sent(a.ip, now)).collect();
+            state.queue = queue
+                .into_iter()
+                .filter(|a| !state.is_sent(a.ip, now))
+                .collect();
         }
         (state.queue.clone(), before - state.queue.len())
     })?;
@@ -209,7 +227,10 @@ fn import_one(
                 }
             }
             None => {
-                failures.push(format!("{} {}: no result in the import response", entity.kind, entity.external_id));
+                failures.push(format!(
+                    "{} {}: no result in the import response",
+                    entity.kind, entity.external_id
+                ));
                 ResultLine {
                     kind: entity.kind,
                     id: None,
@@ -219,13 +240,19 @@ fn import_one(
                 }
             }
         };
-        write_line(out, &serde_json::to_string(&line).expect("a result line always serialises"))?;
+        write_line(
+            out,
+            &serde_json::to_string(&line).expect("a result line always serialises"),
+        )?;
     }
 
     if let Some(first) = failures.first() {
         return Err(Error::EntityErrors {
             count: failures.len(),
-            first: format!("{first}; the bundle's addresses stay queued in {}", state_dir.path().display()),
+            first: format!(
+                "{first}; the bundle's addresses stay queued in {}",
+                state_dir.path().display()
+            ),
         });
     }
 
@@ -250,7 +277,10 @@ fn import_one(
 /// Finds the result of each planned entity: by `original_id` (the
 /// transient id), else by type and external id, compared without case as
 /// CTIA does.
-fn match_results<'a>(planned: &PlannedBundle, response: &'a ImportResponse) -> Vec<Option<&'a EntityResult>> {
+fn match_results<'a>(
+    planned: &PlannedBundle,
+    response: &'a ImportResponse,
+) -> Vec<Option<&'a EntityResult>> {
     planned
         .entities
         .iter()
@@ -263,7 +293,10 @@ fn match_results<'a>(planned: &PlannedBundle, response: &'a ImportResponse) -> V
                 .or_else(|| {
                     response.results.iter().find(|result| {
                         result.kind == entity.kind
-                            && result.external_ids.iter().any(|xid| xid.eq_ignore_ascii_case(&entity.external_id))
+                            && result
+                                .external_ids
+                                .iter()
+                                .any(|xid| xid.eq_ignore_ascii_case(&entity.external_id))
                     })
                 })
         })
@@ -271,7 +304,11 @@ fn match_results<'a>(planned: &PlannedBundle, response: &'a ImportResponse) -> V
 }
 
 /// Builds the state records of a bundle whose entities all succeeded.
-fn sent_records(planned: &PlannedBundle, matched: &[Option<&EntityResult>], now: Timestamp) -> BTreeMap<IpAddr, SentRecord> {
+fn sent_records(
+    planned: &PlannedBundle,
+    matched: &[Option<&EntityResult>],
+    now: Timestamp,
+) -> BTreeMap<IpAddr, SentRecord> {
     let mut shared = BTreeMap::new();
     let mut own: BTreeMap<IpAddr, BTreeMap<String, String>> = BTreeMap::new();
 
@@ -315,14 +352,23 @@ fn sent_records(planned: &PlannedBundle, matched: &[Option<&EntityResult>], now:
 /// Drops the honeypot's own address from the attackers, with a warning:
 /// it is the sighting's target, and a judgement would block the honeypot.
 fn without_honeypot(attackers: &[Attacker], honeypot: &super::config::Honeypot) -> Vec<Attacker> {
-    let (own, others): (Vec<&Attacker>, Vec<&Attacker>) = attackers.iter().partition(|a| a.ip == honeypot.ip);
+    let (own, others): (Vec<&Attacker>, Vec<&Attacker>) =
+        attackers.iter().partition(|a| a.ip == honeypot.ip);
     if !own.is_empty() {
-        eprintln!("hp-xdr: warning: skipped {}, the honeypot's own address, in the input", honeypot.ip);
+        eprintln!(
+            "hp-xdr: warning: skipped {}, the honeypot's own address, in the input",
+            honeypot.ip
+        );
     }
     others.into_iter().cloned().collect()
 }
 
-fn build_options<'a>(settings: &'a Settings, honeypot: &'a super::config::Honeypot, targets: Option<&'a FeedTargets>, run_time: Timestamp) -> BuildOptions<'a> {
+fn build_options<'a>(
+    settings: &'a Settings,
+    honeypot: &'a super::config::Honeypot,
+    targets: Option<&'a FeedTargets>,
+    run_time: Timestamp,
+) -> BuildOptions<'a> {
     BuildOptions {
         prefix: &settings.prefix,
         source: &settings.source,

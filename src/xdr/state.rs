@@ -68,14 +68,20 @@ pub struct SentRecord {
 impl State {
     /// Returns whether `ip` was sent and its validity has not ended at `now`.
     pub fn is_sent(&self, ip: IpAddr, now: Timestamp) -> bool {
-        self.sent.get(&ip).is_some_and(|record| record.valid_until > now)
+        self.sent
+            .get(&ip)
+            .is_some_and(|record| record.valid_until > now)
     }
 
     /// Adds attackers to the queue, merging records of an address that is
     /// already queued.
     pub fn enqueue(&mut self, attackers: &[Attacker]) {
         for attacker in attackers {
-            match self.queue.iter_mut().find(|queued| queued.ip == attacker.ip) {
+            match self
+                .queue
+                .iter_mut()
+                .find(|queued| queued.ip == attacker.ip)
+            {
                 Some(queued) => {
                     if queued != attacker {
                         queued.merge(attacker);
@@ -202,7 +208,10 @@ impl StateDir {
         if state.version > FORMAT_VERSION {
             return Err(Error::StateFormat {
                 path,
-                detail: format!("format version {} is newer than this hp ({FORMAT_VERSION})", state.version),
+                detail: format!(
+                    "format version {} is newer than this hp ({FORMAT_VERSION})",
+                    state.version
+                ),
             });
         }
         Ok(state)
@@ -211,10 +220,16 @@ impl StateDir {
     /// Replaces the state file atomically. The caller holds the lock.
     pub fn save(&self, _lock: &StateLock, state: &State) -> Result<()> {
         let path = self.dir.join(STATE_FILE);
-        let temporary = self.dir.join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
+        let temporary = self
+            .dir
+            .join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
         let error = |action: &'static str, path: &Path| {
             let path = path.to_path_buf();
-            move |source| Error::State { action, path, source }
+            move |source| Error::State {
+                action,
+                path,
+                source,
+            }
         };
 
         let mut state = state.clone();
@@ -222,8 +237,10 @@ impl StateDir {
         let mut text = serde_json::to_string_pretty(&state).expect("the state always serialises");
         text.push('\n');
 
-        let mut file = create_private_file(&temporary).map_err(error("cannot create", &temporary))?;
-        file.write_all(text.as_bytes()).map_err(error("cannot write", &temporary))?;
+        let mut file =
+            create_private_file(&temporary).map_err(error("cannot create", &temporary))?;
+        file.write_all(text.as_bytes())
+            .map_err(error("cannot write", &temporary))?;
         file.sync_all().map_err(error("cannot flush", &temporary))?;
         drop(file);
 
@@ -329,10 +346,11 @@ impl StateDir {
                 path: path.clone(),
                 source,
             })?;
-            let attackers: Vec<Attacker> = serde_json::from_str(&text).map_err(|err| Error::StateFormat {
-                path: path.clone(),
-                detail: err.to_string(),
-            })?;
+            let attackers: Vec<Attacker> =
+                serde_json::from_str(&text).map_err(|err| Error::StateFormat {
+                    path: path.clone(),
+                    detail: err.to_string(),
+                })?;
             state.enqueue(&attackers);
         }
         Ok(paths)
@@ -342,7 +360,10 @@ impl StateDir {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -353,12 +374,21 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(unix)]
 fn create_private_file(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn create_private_file(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new().write(true).create(true).truncate(true).open(path)
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -393,7 +423,10 @@ mod tests {
                     SentRecord {
                         sent_at: now,
                         valid_until: "2027-01-03T20:00:00Z".parse().unwrap(),
-                        ids: BTreeMap::from([("judgement".to_string(), "http://x/ctia/judgement/judgement-1".to_string())]),
+                        ids: BTreeMap::from([(
+                            "judgement".to_string(),
+                            "http://x/ctia/judgement/judgement-1".to_string(),
+                        )]),
                     },
                 );
             })
@@ -403,7 +436,10 @@ mod tests {
         let state = state_dir.load(&lock).unwrap();
         assert_eq!(state.queue.len(), 2);
         assert!(state.is_sent("192.0.2.9".parse().unwrap(), now));
-        assert!(!state.is_sent("192.0.2.9".parse().unwrap(), "2027-01-03T20:00:00Z".parse().unwrap()));
+        assert!(!state.is_sent(
+            "192.0.2.9".parse().unwrap(),
+            "2027-01-03T20:00:00Z".parse().unwrap()
+        ));
         assert!(!state.is_sent("192.0.2.1".parse().unwrap(), now));
     }
 
@@ -435,7 +471,9 @@ mod tests {
         // The spool needs no lock, so it works while another process holds it.
         let held = state_dir.lock().unwrap();
         state_dir.spool(&[attacker("192.0.2.1")]).unwrap();
-        state_dir.spool(&[attacker("192.0.2.2"), attacker("192.0.2.1")]).unwrap();
+        state_dir
+            .spool(&[attacker("192.0.2.2"), attacker("192.0.2.1")])
+            .unwrap();
         drop(held);
 
         let queued = state_dir.update(|state| state.queue.len()).unwrap();

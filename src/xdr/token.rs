@@ -66,21 +66,27 @@ struct TokenError {
 /// lifetime. The error string never contains the body, which may hold a
 /// token.
 pub fn parse_success(body: &str) -> Result<(Secret, Duration), String> {
-    let response: TokenResponse =
-        serde_json::from_str(body).map_err(|err| format!("the token response is not JSON ({err})"))?;
+    let response: TokenResponse = serde_json::from_str(body)
+        .map_err(|err| format!("the token response is not JSON ({err})"))?;
 
     let Some(access_token) = response.access_token.filter(|t| !t.is_empty()) else {
         return Err("the token response has no access_token".to_string());
     };
-    if let Some(kind) = &response.token_type {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(format!("the token type is '{kind}', expected 'bearer'"));
-        }
+    if let Some(kind) = &response.token_type
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        return Err(format!("the token type is '{kind}', expected 'bearer'"));
     }
 
     let lifetime = match response.expires_in {
-        Some(seconds) if seconds.is_finite() && seconds >= 1.0 => Duration::from_secs_f64(seconds.min(86_400.0)),
-        Some(seconds) => return Err(format!("expires_in {seconds} is not a positive number of seconds")),
+        Some(seconds) if seconds.is_finite() && seconds >= 1.0 => {
+            Duration::from_secs_f64(seconds.min(86_400.0))
+        }
+        Some(seconds) => {
+            return Err(format!(
+                "expires_in {seconds} is not a positive number of seconds"
+            ));
+        }
         None => DEFAULT_LIFETIME,
     };
     Ok((Secret::new(access_token), lifetime))

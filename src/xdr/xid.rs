@@ -41,7 +41,11 @@ pub fn utc_date(time: Timestamp) -> String {
 }
 
 pub fn incident(prefix: &str, honeypot_name: &str, earliest_first_seen: Timestamp) -> String {
-    external_id(prefix, "incident", &[honeypot_name, &utc_date(earliest_first_seen)])
+    external_id(
+        prefix,
+        "incident",
+        &[honeypot_name, &utc_date(earliest_first_seen)],
+    )
 }
 
 /// `addresses` need not be sorted; they are sorted here.
@@ -60,8 +64,17 @@ pub fn relationship(prefix: &str, source: &str, relationship_type: &str, target:
     external_id(prefix, "relationship", &[source, relationship_type, target])
 }
 
-pub fn judgement(prefix: &str, observable_type: &str, value: &str, valid_from: Timestamp) -> String {
-    external_id(prefix, "judgement", &[observable_type, value, &utc_date(valid_from)])
+pub fn judgement(
+    prefix: &str,
+    observable_type: &str,
+    value: &str,
+    valid_from: Timestamp,
+) -> String {
+    external_id(
+        prefix,
+        "judgement",
+        &[observable_type, value, &utc_date(valid_from)],
+    )
 }
 
 #[cfg(test)]
@@ -77,7 +90,10 @@ mod tests {
         let id = external_id("hp", "incident", &["a", "b"]);
         let hash = id.strip_prefix("hp-incident-").unwrap();
         assert_eq!(hash.len(), 64);
-        assert!(hash.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+        assert!(
+            hash.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        );
     }
 
     #[test]

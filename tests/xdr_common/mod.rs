@@ -71,7 +71,15 @@ impl Harness {
     /// Runs hp-xdr with `args` after the connection and honeypot flags.
     pub fn hp_xdr(&self, args: &[&str], stdin: &str) -> Output {
         let mut all = self.connection_args();
-        all.extend(["--honeypot-hostname", "web01.example.net", "--honeypot-ip", "198.51.100.10"].map(String::from));
+        all.extend(
+            [
+                "--honeypot-hostname",
+                "web01.example.net",
+                "--honeypot-ip",
+                "198.51.100.10",
+            ]
+            .map(String::from),
+        );
         all.extend(args.iter().map(|arg| arg.to_string()));
         self.run(env!("CARGO_BIN_EXE_hp-xdr"), &all, stdin)
     }
@@ -95,8 +103,15 @@ impl Harness {
     }
 
     pub fn get(&self, path: &str) -> Value {
-        let mut response = ureq::get(format!("{}{path}", self.base)).call().expect("GET works");
-        let text = response.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
+        let mut response = ureq::get(format!("{}{path}", self.base))
+            .call()
+            .expect("GET works");
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap();
         serde_json::from_str(&text).expect("the control route returns JSON")
     }
 
@@ -114,7 +129,9 @@ impl Harness {
     }
 
     pub fn clear_faults(&self) {
-        ureq::delete(format!("{}/_standin/faults", self.base)).call().expect("DELETE works");
+        ureq::delete(format!("{}/_standin/faults", self.base))
+            .call()
+            .expect("DELETE works");
     }
 
     pub fn seed_feeds(&self) -> Value {
@@ -124,7 +141,10 @@ impl Harness {
     /// Returns the stored entities of one type (singular name).
     pub fn entities(&self, entity_type: &str) -> Vec<Value> {
         let state = self.get("/_standin/state");
-        state[format!("{entity_type}s")].as_array().cloned().unwrap_or_default()
+        state[format!("{entity_type}s")]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Returns the stored entities of one type whose source is hp's.
@@ -139,7 +159,11 @@ impl Harness {
     pub fn feed_view(&self, view_url: &str) -> Vec<String> {
         let mut response = ureq::get(view_url).call().expect("the feed view answers");
         let text = response.body_mut().read_to_string().unwrap();
-        let mut lines: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
         lines.sort();
         lines
     }
@@ -151,7 +175,12 @@ impl Harness {
             .as_array()
             .unwrap()
             .iter()
-            .filter_map(|request| request["auth"].as_str()?.strip_prefix("bearer:").map(str::to_string))
+            .filter_map(|request| {
+                request["auth"]
+                    .as_str()?
+                    .strip_prefix("bearer:")
+                    .map(str::to_string)
+            })
             .collect()
     }
 
@@ -165,7 +194,9 @@ pub fn json_lines(output: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(output)
         .lines()
         .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON: {line}: {err}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON: {line}: {err}"))
+        })
         .collect()
 }
 
