@@ -185,3 +185,22 @@ fn older_than_keeps_new_entities() {
     assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
     assert_eq!(harness.hp_entities("incident").len(), 1);
 }
+
+#[test]
+fn clean_from_state_deletes_recorded_ids() {
+    let harness = Harness::start();
+    harness.seed_feeds();
+    seed_decoys(&harness);
+    let pushed = harness.hp_xdr(&["--feed"], SAMPLE);
+    assert!(pushed.status.success(), "stderr: {}", text(&pushed.stderr));
+
+    let output = harness.hp_xdr_clean(&["--yes", "--from-state"]);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let lines = json_lines(&output.stdout);
+    // incident, sighting, member-of, 2 judgements, 2 element-of.
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    assert!(lines.iter().all(|l| l["result"] == "deleted"), "{lines:?}");
+    assert!(harness.hp_entities("incident").is_empty());
+    assert!(harness.hp_entities("relationship").is_empty());
+    assert_eq!(harness.entities("judgement").len(), 2);
+}

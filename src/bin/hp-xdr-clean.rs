@@ -18,8 +18,9 @@ use hp::xdr::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 /// Selects incidents, sightings, judgements and relationships whose source
 /// is hp's (--source) and whose external id starts with hp's prefix
 /// (--prefix). Entities of other sources, indicators and feeds are never
-/// touched. Without --yes this only lists what would be deleted. Writes one
-/// JSON line per entity to standard output.
+/// touched. --from-state takes the ids recorded by hp-xdr instead. Without
+/// --yes this only lists what would be deleted. Writes one JSON line per
+/// entity to standard output.
 #[derive(Parser, Debug)]
 #[command(name = "hp-xdr-clean", version, after_help = EXIT_STATUS_HELP)]
 struct Args {
@@ -34,6 +35,11 @@ struct Args {
     /// 2w.
     #[arg(long, value_name = "AGE", value_parser = parse_age)]
     older_than: Option<i64>,
+
+    /// Take the entities from the ids recorded in the state directory
+    /// instead of searching XDR by source and prefix.
+    #[arg(long)]
+    from_state: bool,
 
     /// Results per search page; pages follow X-Next to the end.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -89,7 +95,12 @@ fn run(args: &Args) -> anyhow::Result<u8> {
     };
 
     let mut client = Client::new(&settings, args.connection.client_options())?;
-    let candidates = clean::find(&mut client, &selection)?;
+    let candidates = if args.from_state {
+        let state_dir = args.connection.state_dir()?;
+        clean::find_in_state(&state_dir, client.ctia(), created_before)?
+    } else {
+        clean::find(&mut client, &selection)?
+    };
 
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -98,11 +109,17 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         let summary = clean::list(&candidates, &mut out)?;
         out.flush().context("cannot write to standard output")?;
         if !quiet {
+            let scope = if args.from_state {
+                "recorded in the state directory".to_string()
+            } else {
+                format!(
+                    "with source '{}' and prefix '{}-'",
+                    selection.source, selection.prefix
+                )
+            };
             eprintln!(
-                "hp-xdr-clean: dry run: {} entities with source '{}' and prefix '{}-' would be deleted; add --yes to delete them",
-                summary.selected - summary.refused,
-                selection.source,
-                selection.prefix
+                "hp-xdr-clean: dry run: {} entities {scope} would be deleted; add --yes to delete them",
+                summary.selected - summary.refused
             );
         }
         return Ok(finish(&summary));

@@ -51,7 +51,8 @@ pub struct Selection {
 pub struct Candidate {
     pub kind: &'static str,
     pub id: String,
-    pub external_id: String,
+    /// `None` for an entity taken from the state directory.
+    pub external_id: Option<String>,
     /// `false` when the id points at a host other than the CTIA host.
     pub on_ctia_host: bool,
 }
@@ -81,7 +82,7 @@ struct Line<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     id: &'a str,
-    external_id: &'a str,
+    external_id: Option<&'a str>,
     result: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
@@ -140,8 +141,46 @@ fn select(
         kind,
         on_ctia_host: client::short_id(client.ctia(), kind, &id).is_ok(),
         id,
-        external_id: external_id.to_string(),
+        external_id: Some(external_id.to_string()),
     })
+}
+
+/// Returns the entities recorded in the state directory, in deletion order,
+/// for `--from-state`. With `created_before`, only those of addresses sent
+/// before that time.
+pub fn find_in_state(
+    state_dir: &StateDir,
+    ctia: &super::config::BaseUrl,
+    created_before: Option<Timestamp>,
+) -> Result<Vec<Candidate>> {
+    let lock = state_dir.lock()?;
+    let state = state_dir.load(&lock)?;
+    drop(lock);
+
+    let mut seen = HashSet::new();
+    let mut candidates = Vec::new();
+    for kind in DELETE_ORDER {
+        for record in state.sent.values() {
+            if created_before.is_some_and(|cutoff| record.sent_at >= cutoff) {
+                continue;
+            }
+            for (role, id) in &record.ids {
+                let role_kind = match role.as_str() {
+                    "member-of" | "element-of" => "relationship",
+                    other => other,
+                };
+                if role_kind == kind && seen.insert(id.to_ascii_lowercase()) {
+                    candidates.push(Candidate {
+                        kind,
+                        id: id.clone(),
+                        external_id: None,
+                        on_ctia_host: client::short_id(ctia, kind, id).is_ok(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(candidates)
 }
 
 /// Writes what would be deleted, one JSON line per entity, with result
@@ -265,7 +304,7 @@ fn write_line(
     let line = Line {
         kind: candidate.kind,
         id: &candidate.id,
-        external_id: &candidate.external_id,
+        external_id: candidate.external_id.as_deref(),
         result,
         error,
     };
