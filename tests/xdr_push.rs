@@ -642,3 +642,17 @@ fn oversized_bundle_names_the_fix() {
         2
     );
 }
+
+#[test]
+fn proxy_skipped_for_loopback_http() {
+    let harness = Harness::start();
+    // Nothing listens on port 9 of loopback, so using the proxy would fail.
+    let proxy = [
+        ("HTTP_PROXY", "http://127.0.0.1:9"),
+        ("http_proxy", "http://127.0.0.1:9"),
+        ("ALL_PROXY", "http://127.0.0.1:9"),
+    ];
+    let output = harness.hp_xdr_with_env(&[], SAMPLE, &proxy);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(harness.hp_entities("incident").len(), 1);
+}

@@ -114,7 +114,14 @@ enum Attempt {
 impl Client {
     pub fn new(settings: &Settings, options: ClientOptions) -> Result<Client> {
         let credentials = settings.require_credentials()?.clone();
-        let agent = ureq::Agent::config_builder()
+        // A proxy from the environment is used for the real XDR hosts, but
+        // never for plain http to loopback: the proxy would see the token.
+        let plain_http = !settings.iroh.is_https() || !settings.ctia.is_https();
+        let mut builder = ureq::Agent::config_builder();
+        if plain_http {
+            builder = builder.proxy(None);
+        }
+        let agent = builder
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(options.timeout))

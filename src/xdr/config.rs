@@ -145,6 +145,10 @@ impl BaseUrl {
         }
     }
 
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
     /// Returns whether `url` is on this origin (scheme, host and port).
     pub fn owns(&self, url: &str) -> bool {
         match Origin::parse(url) {

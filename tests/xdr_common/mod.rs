@@ -84,6 +84,25 @@ impl Harness {
         self.run(env!("CARGO_BIN_EXE_hp-xdr"), &all, stdin)
     }
 
+    /// Runs hp-xdr like [`Harness::hp_xdr`] with extra environment variables.
+    pub fn hp_xdr_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+        let mut all = self.connection_args();
+        all.extend(
+            [
+                "--honeypot-hostname",
+                "web01.example.net",
+                "--honeypot-ip",
+                "198.51.100.10",
+            ]
+            .map(String::from),
+        );
+        all.extend(args.iter().map(|arg| arg.to_string()));
+        self.command(env!("CARGO_BIN_EXE_hp-xdr"), &all, stdin)
+            .envs(env.iter().copied())
+            .output()
+            .expect("the binary runs")
+    }
+
     pub fn hp_xdr_clean(&self, args: &[&str]) -> Output {
         let mut all = self.connection_args();
         all.extend(args.iter().map(|arg| arg.to_string()));
@@ -91,15 +110,21 @@ impl Harness {
     }
 
     fn run(&self, program: &str, args: &[String], stdin: &str) -> Output {
-        Command::new(program)
+        self.command(program, args, stdin)
+            .output()
+            .expect("the binary runs")
+    }
+
+    fn command(&self, program: &str, args: &[String], stdin: &str) -> Command {
+        let mut command = Command::new(program);
+        command
             .args(args)
             .env("HP_XDR_CLIENT_ID", CLIENT_ID)
             .env("HP_XDR_CLIENT_PASSWORD", CLIENT_PASSWORD)
             .env("XDG_CONFIG_HOME", self.home.path().join("config"))
             .env("HOME", self.home.path())
-            .write_stdin(stdin.to_string())
-            .output()
-            .expect("the binary runs")
+            .write_stdin(stdin.to_string());
+        command
     }
 
     pub fn get(&self, path: &str) -> Value {
