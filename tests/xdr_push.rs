@@ -68,6 +68,18 @@ fn entities_carry_one_prefixed_xid() {
         }
     }
 
+    let requests = harness.get("/_standin/requests");
+    let imports: Vec<&serde_json::Value> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/iroh/private-intel/bundle/import")
+        .collect();
+    assert_eq!(imports.len(), 1, "{requests}");
+    assert_eq!(imports[0]["method"], "POST");
+    let query = serde_json::to_string(&imports[0]["query"]).unwrap();
+    assert!(query.contains("external-key-prefixes"), "{query}");
+    assert!(query.contains("hp-"), "{query}");
     let sighting = &harness.hp_entities("sighting")[0];
     assert_eq!(
         sighting["observed_time"]["start_time"],
