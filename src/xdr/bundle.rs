@@ -399,9 +399,9 @@ fn build_sighting(attackers: &[Attacker], incident_xid: &str, options: &BuildOpt
         end_time: ctim::time(last_seen),
     };
 
-    // The honeypot's address is an observable too: every observable named in
-    // a relation must also be in the observables list, or XDR drops the
-    // sighting (a rule of the XDR user interface, not checked by CTIM).
+    // The honeypot's address is an observable too. XDR is reported not to
+    // create a sighting whose relations name an observable missing from this
+    // list; CTIM itself does not check it.
     let honeypot_observable = Observable::address(honeypot.ip);
     let mut observables = vec![honeypot_observable.clone()];
     observables.extend(addresses.iter().map(|ip| Observable::address(*ip)));

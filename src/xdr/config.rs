@@ -12,7 +12,7 @@
 //!
 //! A config file that contains a password and can be read by group or others
 //! produces a warning (not a refusal), so a cron job keeps running while the
-//! message tells the owner to `chmod 600` it.
+//! warning names the fix, `chmod 600`.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
