@@ -21,6 +21,9 @@ use hp::xdr::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 /// touched. --from-state takes the ids recorded by hp-xdr instead. Without
 /// --yes this only lists what would be deleted. Writes one JSON line per
 /// entity to standard output.
+///
+/// The API client credentials come from HP_XDR_CLIENT_ID and
+/// HP_XDR_CLIENT_PASSWORD, or from the config file; never from a flag.
 #[derive(Parser, Debug)]
 #[command(name = "hp-xdr-clean", version, after_help = EXIT_STATUS_HELP)]
 struct Args {

@@ -29,6 +29,9 @@ const MAX_SHOWN_INVALID_LINES: usize = 20;
 /// and UTC day, a sighting of the attackers, and with --feed one judgement
 /// per address on the blocking feed. Writes one JSON line per entity result
 /// to standard output; progress and errors go to standard error.
+///
+/// The API client credentials come from HP_XDR_CLIENT_ID and
+/// HP_XDR_CLIENT_PASSWORD, or from the config file; never from a flag.
 #[derive(Parser, Debug)]
 #[command(name = "hp-xdr", version, after_help = EXIT_STATUS_HELP)]
 struct Args {
