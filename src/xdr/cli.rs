@@ -15,7 +15,7 @@ Exit status:
   0  success
   1  XDR rejected a request or an entity, a delete failed or was refused,
      or a local step failed (state directory, lock timeout)
-  2  invalid flags, configuration or input file
+  2  invalid flags, configuration, credentials or input file
   3  XDR could not be reached (network error, 5xx or 429 after the retries);
      hp-xdr keeps the unsent addresses queued in the state directory and
      sends them first on the next run";

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 pub const EXIT_OK: u8 = 0;
 /// Exit status: XDR rejected a request or an entity, or a local step failed.
 pub const EXIT_FAILURE: u8 = 1;
-/// Exit status: invalid flags, configuration or credentials setup.
+/// Exit status: invalid flags, configuration, credentials or input file.
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status: XDR could not be reached (network, 5xx, 429 after the
 /// retries); the unsent addresses are queued in the state directory.
@@ -105,7 +105,7 @@ impl Error {
     /// Returns the exit status a binary should end with for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config { .. } | Error::Indicator { .. } => EXIT_USAGE,
+            Error::Config { .. } | Error::Indicator { .. } | Error::Auth { .. } => EXIT_USAGE,
             Error::Unreachable { .. } => EXIT_QUEUED,
             _ => EXIT_FAILURE,
         }
