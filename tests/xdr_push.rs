@@ -357,7 +357,7 @@ fn wrong_password_is_reported() {
         .unwrap();
     assert_eq!(
         output.status.code(),
-        Some(1),
+        Some(2),
         "stderr: {}",
         text(&output.stderr)
     );
