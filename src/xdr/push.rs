@@ -175,6 +175,9 @@ fn push_steps(
     };
 
     let build = build_options(settings, &honeypot, targets.as_ref(), now);
+    // NOTE: bundles are cut from the current queue. After a run that failed
+    // halfway, the addresses left may be grouped differently next time, so a
+    // sighting that was created but whose bundle failed stays beside a new one.
     let plans = bundle::plan(&pending, &build)?;
 
     for (index, planned) in plans.iter().enumerate() {
