@@ -1,0 +1,175 @@
+//! hp-xdr-clean: list, and with --yes delete, the XDR entities that hp created.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use jiff::Timestamp;
+
+use hp::xdr::clean::{self, CleanSummary, Selection};
+use hp::xdr::cli::{self, ConnectionArgs, EXIT_STATUS_HELP, Ending};
+use hp::xdr::client::Client;
+use hp::xdr::config::Overrides;
+use hp::xdr::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+
+/// List, and with --yes delete, the XDR entities that hp created.
+///
+/// Selects incidents, sightings, judgements and relationships whose source
+/// is hp's (--source) and whose external id starts with hp's prefix
+/// (--prefix). Entities of other sources, indicators and feeds are never
+/// touched. --from-state takes the ids recorded by hp-xdr instead. Without
+/// --yes this only lists what would be deleted. Writes one JSON line per
+/// entity to standard output.
+///
+/// The API client credentials come from HP_XDR_CLIENT_ID and
+/// HP_XDR_CLIENT_PASSWORD, or from the config file; never from a flag.
+#[derive(Parser, Debug)]
+#[command(name = "hp-xdr-clean", version, after_help = EXIT_STATUS_HELP)]
+struct Args {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+
+    /// Delete the listed entities; without it nothing is deleted.
+    #[arg(long)]
+    yes: bool,
+
+    /// Only entities created more than this long ago, e.g. 30d, 12h, 90m,
+    /// 2w.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    older_than: Option<i64>,
+
+    /// Take the entities from the ids recorded in the state directory
+    /// instead of searching XDR by source and prefix.
+    #[arg(long)]
+    from_state: bool,
+
+    /// Results per search page; pages follow X-Next to the end.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    page_size: u16,
+}
+
+fn parse_age(text: &str) -> Result<i64, String> {
+    clean::parse_age(text)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => match cli::ending(&err) {
+            Ending::Fail { message, code } => {
+                eprintln!("hp-xdr-clean: error: {message}");
+                ExitCode::from(code)
+            }
+            Ending::ClosedPipe => ExitCode::SUCCESS,
+        },
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<u8> {
+    let quiet = args.connection.quiet;
+    let (settings, warnings) = args.connection.settings(Overrides::default())?;
+    for warning in &warnings {
+        eprintln!("hp-xdr-clean: warning: {warning}");
+    }
+
+    let created_before = match args.older_than {
+        Some(seconds) => {
+            let cutoff = Timestamp::now()
+                .as_second()
+                .checked_sub(seconds)
+                .and_then(|s| Timestamp::from_second(s).ok());
+            match cutoff {
+                Some(cutoff) => Some(cutoff),
+                None => {
+                    eprintln!("hp-xdr-clean: error: --older-than is too large");
+                    return Ok(EXIT_USAGE);
+                }
+            }
+        }
+        None => None,
+    };
+    let selection = Selection {
+        prefix: settings.prefix.clone(),
+        source: settings.source.clone(),
+        created_before,
+        page_size: usize::from(args.page_size),
+    };
+
+    let mut client = Client::new(&settings, args.connection.client_options())?;
+    let candidates = if args.from_state {
+        let state_dir = args.connection.state_dir()?;
+        clean::find_in_state(&state_dir, client.ctia(), created_before)?
+    } else {
+        clean::find(&mut client, &selection)?
+    };
+
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+
+    if !args.yes {
+        let summary = clean::list(&candidates, &mut out)?;
+        out.flush().context("cannot write to standard output")?;
+        if !quiet {
+            let scope = if args.from_state {
+                "recorded in the state directory".to_string()
+            } else {
+                format!(
+                    "with source '{}' and prefix '{}-'",
+                    selection.source, selection.prefix
+                )
+            };
+            eprintln!(
+                "hp-xdr-clean: dry run: {} entities {scope} would be deleted; add --yes to delete them",
+                summary.selected - summary.refused
+            );
+        }
+        return Ok(finish(&summary));
+    }
+
+    let (summary, removed_ids) = clean::delete(&mut client, &candidates, &mut out, !quiet)?;
+    out.flush().context("cannot write to standard output")?;
+
+    if !removed_ids.is_empty() {
+        match args
+            .connection
+            .state_dir()
+            .and_then(|dir| clean::forget_deleted(&dir, &removed_ids))
+        {
+            Ok(forgotten) if forgotten > 0 && !quiet => {
+                eprintln!(
+                    "hp-xdr-clean: {forgotten} address(es) removed from the state, so hp-xdr sends them again"
+                );
+            }
+            Ok(_) => {}
+            Err(err) => {
+                eprintln!("hp-xdr-clean: warning: the state directory was not updated: {err}")
+            }
+        }
+    }
+
+    if !quiet {
+        eprintln!(
+            "hp-xdr-clean: {} selected: {} deleted, {} already gone, {} refused, {} failed, {} not attempted",
+            summary.selected,
+            summary.deleted,
+            summary.already_gone,
+            summary.refused,
+            summary.failed,
+            summary.skipped
+        );
+    }
+    Ok(finish(&summary))
+}
+
+fn finish(summary: &CleanSummary) -> u8 {
+    match &summary.first_failure {
+        _ if summary.is_success() => EXIT_OK,
+        Some(first) => {
+            eprintln!("hp-xdr-clean: error: {first}");
+            EXIT_FAILURE
+        }
+        None => EXIT_FAILURE,
+    }
+}
