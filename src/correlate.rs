@@ -402,27 +402,6 @@ pub fn parse_exclude_list(text: &str) -> Result<Vec<IpNet>, String> {
     Ok(nets)
 }
 
-/// Parses a duration such as `600`, `600s`, `10m`, `2h` or `1d` into seconds.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
-    let invalid = || format!("invalid duration {text:?}: expected a number with s, m, h or d, e.g. 10m");
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(split) => text.split_at(split),
-        None => (text, "s"),
-    };
-    let value: i64 = number.parse().map_err(|_| invalid())?;
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return Err(invalid()),
-    };
-    match value.checked_mul(scale) {
-        Some(seconds) if seconds > 0 => Ok(seconds),
-        _ => Err(invalid()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,13 +530,4 @@ mod tests {
         assert_eq!(emitted, [11, 26]);
     }
 
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10m"), Ok(600));
-        assert_eq!(parse_duration("90"), Ok(90));
-        assert_eq!(parse_duration("1d"), Ok(86400));
-        assert!(parse_duration("10x").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("").is_err());
-    }
 }

@@ -259,6 +259,30 @@ impl Ord for LogTime {
     }
 }
 
+/// Parses a duration such as `600`, `600s`, `10m`, `2h`, `30d` or `2w` into
+/// seconds; a bare number is seconds. The duration must be positive.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let invalid = || format!("invalid duration {text:?}: expected a positive number with s, m, h, d or w, e.g. 10m");
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(split) => text.split_at(split),
+        None => (text, "s"),
+    };
+    let value: i64 = number.parse().map_err(|_| invalid())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(invalid()),
+    };
+    match value.checked_mul(scale) {
+        Some(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err(invalid()),
+    }
+}
+
 fn push_digits(out: &mut Vec<u8>, value: u32, width: u32) {
     let mut divisor = 10u32.pow(width - 1);
     while divisor > 0 {
@@ -375,6 +399,19 @@ mod tests {
         ] {
             assert!(LogTime::parse_clf(bad.as_bytes()).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(600));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_duration("2w"), Ok(2 * 604_800));
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("99999999999999999w").is_err());
     }
 
     #[test]

@@ -8,50 +8,12 @@ use clap::Parser;
 use jiff::Timestamp;
 
 use hp::xdr::clean::{self, CleanSummary, Selection};
-use hp::xdr::cli::{self, ConnectionArgs, EXIT_STATUS_HELP, Ending};
+use hp::cli::hp_xdr_clean::Args;
+use hp::xdr::cli::{self, Ending};
 use hp::xdr::client::Client;
 use hp::xdr::config::Overrides;
 use hp::xdr::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
-/// List, and with --yes delete, the XDR entities that hp created.
-///
-/// Selects incidents, sightings, judgements and relationships whose source
-/// is hp's (--source) and whose external id starts with hp's prefix
-/// (--prefix). Entities of other sources, indicators and feeds are never
-/// touched. --from-state takes the ids recorded by hp-xdr instead. Without
-/// --yes this only lists what would be deleted. Writes one JSON line per
-/// entity to standard output.
-///
-/// The API client credentials come from HP_XDR_CLIENT_ID and
-/// HP_XDR_CLIENT_PASSWORD, or from the config file; never from a flag.
-#[derive(Parser, Debug)]
-#[command(name = "hp-xdr-clean", version, after_help = EXIT_STATUS_HELP)]
-struct Args {
-    #[command(flatten)]
-    connection: ConnectionArgs,
-
-    /// Delete the listed entities; without it nothing is deleted.
-    #[arg(long)]
-    yes: bool,
-
-    /// Only entities created more than this long ago, e.g. 30d, 12h, 90m,
-    /// 2w.
-    #[arg(long, value_name = "AGE", value_parser = parse_age)]
-    older_than: Option<i64>,
-
-    /// Take the entities from the ids recorded in the state directory
-    /// instead of searching XDR by source and prefix.
-    #[arg(long)]
-    from_state: bool,
-
-    /// Results per search page; pages follow X-Next to the end.
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
-    page_size: u16,
-}
-
-fn parse_age(text: &str) -> Result<i64, String> {
-    clean::parse_age(text)
-}
 
 fn main() -> ExitCode {
     let args = Args::parse();

@@ -44,7 +44,7 @@ pub struct Args {
 
     /// Promote only when more than the threshold of hits fall inside one
     /// window of this log-time length: a number with s, m, h or d, e.g. 10m.
-    #[arg(long, value_name = "DURATION", value_parser = correlate::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration)]
     pub window: Option<i64>,
 
     /// Count distinct request targets instead of hits (exact up to 1000 per
@@ -69,7 +69,7 @@ pub struct Args {
     /// With --follow, write a promoted address again when it keeps
     /// attacking this long (log time) after it was last written: a number
     /// with s, m, h or d, e.g. 1h. Without it, an address is written once.
-    #[arg(long, value_name = "DURATION", value_parser = correlate::parse_duration, requires = "follow")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration, requires = "follow")]
     pub cooldown: Option<i64>,
 
     /// Never promote addresses in this range, e.g. 198.51.100.0/24

@@ -7,12 +7,20 @@
 pub mod hp_correlate;
 pub mod hp_match;
 pub mod hp_report;
+pub mod hp_xdr;
+pub mod hp_xdr_clean;
 
 use clap::CommandFactory;
 
 /// The clap command of every binary.
 pub fn commands() -> Vec<clap::Command> {
-    vec![hp_match::Args::command(), hp_correlate::Args::command(), hp_report::Args::command()]
+    vec![
+        hp_match::Args::command(),
+        hp_correlate::Args::command(),
+        hp_report::Args::command(),
+        hp_xdr::Args::command(),
+        hp_xdr_clean::Args::command(),
+    ]
 }
 
 /// Renders the man page of every binary, as `(file name, roff text)`.

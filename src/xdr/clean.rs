@@ -316,40 +316,8 @@ fn write_line(
     .map_err(Error::Output)
 }
 
-/// Parses an age such as `30d`, `12h`, `90m`, `45s` or `2w` into seconds.
-pub fn parse_age(text: &str) -> std::result::Result<i64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not an age such as 30d, 12h, 90m or 45s"))?;
-    let unit_seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(format!("'{text}' has an unknown unit; use s, m, h, d or w")),
-    };
-    number
-        .checked_mul(unit_seconds)
-        .ok_or_else(|| format!("'{text}' is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn ages_parse_with_units() {
-        assert_eq!(parse_age("30d"), Ok(30 * 86_400));
-        assert_eq!(parse_age("12h"), Ok(12 * 3_600));
-        assert_eq!(parse_age("2w"), Ok(2 * 604_800));
-        assert!(parse_age("30").is_err());
-        assert!(parse_age("d").is_err());
-        assert!(parse_age("5y").is_err());
-    }
 }
