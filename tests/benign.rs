@@ -1,8 +1,8 @@
 //! Checks that ordinary traffic gives no high-impact detection under the
-//! default rule pack: a real 10,000-line site log from 2015, and requests
-//! from a small deterministic generator that mixes common site traffic with
-//! values that share tokens with attacks (apostrophes, SQL words, URLs in
-//! parameters, encoded UTF-8).
+//! default rule pack. The inputs are a real 10,000-line site log from 2015
+//! and a small deterministic generator. The generator mixes common site
+//! traffic with values that share tokens with attacks: apostrophes, SQL
+//! words, URLs in parameters and encoded UTF-8.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,7 +13,8 @@ use hp::rules::{DEFAULT_PACKS, Impact, RuleSet};
 
 const SITE_LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/site-access-2015.log");
 
-/// High-impact detections per rule id, with the first line that gave each.
+/// Counts the high-impact detections per rule id and keeps the first line
+/// that gave each.
 fn high_impact_detections<'a>(lines: impl Iterator<Item = &'a [u8]>) -> BTreeMap<String, (usize, String)> {
     let set = RuleSet::load(DEFAULT_PACKS, &[] as &[&str]).expect("the default packs load");
     let matcher = Matcher::new(&set);

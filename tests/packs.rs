@@ -1,7 +1,7 @@
-//! Checks how the built-in packs relate on the shared sample and the parser
-//! cases: `--pack classic` keeps the original tool's per-rule counts, and the
-//! default pack keeps the four ids that the classic pack shares with it firing
-//! wherever the classic rule fires, so hp-correlate promotes the same sources.
+//! Checks the built-in packs on the sample log and the parser cases.
+//! `--pack classic` must keep the original tool's per-rule counts. The default
+//! pack must fire the four ids it shares with the classic pack wherever the
+//! classic rules fire, so that hp-correlate promotes the same sources.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,7 +33,7 @@ fn rule_counts(records: &[Value]) -> BTreeMap<String, u64> {
     counts
 }
 
-/// The (line number, rule id) pairs of the records, restricted to `ids`.
+/// Collects the (line number, rule id) pairs of the records whose rule is in `ids`.
 fn fired_pairs(records: &[Value], ids: &[&str]) -> BTreeSet<(u64, String)> {
     records
         .iter()
