@@ -121,7 +121,7 @@ fn generate_benign_log(count: usize, seed: u64) -> Vec<String> {
     let mut rng = Lcg(seed);
     let mut lines = Vec::with_capacity(count);
     for index in 0..count {
-        let target = if rng.next() % 4 == 0 {
+        let target = if rng.next().is_multiple_of(4) {
             format!("/search?q={}", rng.pick(SEARCH_TERMS))
         } else {
             format!("{}{}", rng.pick(PAGES), rng.pick(QUERIES))
