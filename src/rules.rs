@@ -61,10 +61,13 @@ use thiserror::Error;
 use crate::input::MAX_LINE_BYTES;
 
 /// The built-in packs, embedded in the binaries at build time.
-pub const BUILTIN_PACKS: &[(&str, &str)] = &[("classic", include_str!("../rules/classic.toml"))];
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    ("classic", include_str!("../rules/classic.toml")),
+    ("extended", include_str!("../rules/extended.toml")),
+];
 
 /// The packs loaded when the user names none.
-pub const DEFAULT_PACKS: &[&str] = &["classic"];
+pub const DEFAULT_PACKS: &[&str] = &["extended"];
 
 /// Largest compiled size of one rule's regex, in bytes. The `regex` crate
 /// matches in linear time, but a huge program is still slow to build.
