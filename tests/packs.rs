@@ -122,12 +122,12 @@ fn default_pack_promotes_same_sources() {
 
 #[test]
 fn rules_doc_lists_every_rule() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for pack in ["classic", "extended"] {
         let set = hp::rules::RuleSet::load(&[pack], &[] as &[&str]).unwrap();
         for rule in set.rules() {
             let row = format!("| `{}` |", rule.id);
-            assert!(doc.contains(&row), "docs/rules.md has no row for rule '{}' of pack {pack}", rule.id);
+            assert!(doc.contains(&row), "README.md has no row for rule '{}' of pack {pack}", rule.id);
         }
     }
 }
