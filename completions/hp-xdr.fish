@@ -17,8 +17,8 @@ complete -c hp-xdr -l honeypot-ip -d 'IP address of the honeypot, the sighting\'
 complete -c hp-xdr -l honeypot-mac -d 'MAC address of the honeypot (optional)' -r
 complete -c hp-xdr -l judgement-days -d 'Days a judgement stays valid, and an address counts as sent. [default: 30]' -r
 complete -c hp-xdr -l max-entities -d 'Maximum entities per bundle; larger batches are split. [default: 500]' -r
-complete -c hp-xdr -l flush-secs -d 'With --follow: seconds of idle input after which waiting addresses are sent' -r
-complete -c hp-xdr -l max-batch -d 'With --follow: number of waiting addresses that are sent without waiting for a pause' -r
+complete -c hp-xdr -l flush-secs -d 'With --follow: seconds after the first waiting address arrived at which the waiting addresses are sent. SIGINT or SIGTERM saves them in the state directory for the next run instead' -r
+complete -c hp-xdr -l max-batch -d 'With --follow: number of waiting addresses that are sent at once, without waiting for --flush-secs' -r
 complete -c hp-xdr -l allow-http-loopback -d 'Allow plain http:// base URLs on a loopback host (local test servers)'
 complete -c hp-xdr -s q -l quiet -d 'Print no progress or summary on stderr; errors and warnings still go there'
 complete -c hp-xdr -l feed -d 'Put every attacker on the blocking feed (one judgement each)'

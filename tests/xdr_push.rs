@@ -604,6 +604,89 @@ fn follow_sends_batches_as_input_pauses() {
 }
 
 #[test]
+fn follow_saves_waiting_addresses_on_sigterm() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let harness = Harness::start();
+    let mut args = harness.connection_args();
+    args.extend(
+        ["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", "600"]
+            .map(String::from),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
+        .args(&args)
+        .env("HP_XDR_CLIENT_ID", xdr_common::CLIENT_ID)
+        .env("HP_XDR_CLIENT_PASSWORD", CLIENT_PASSWORD)
+        .env("XDG_CONFIG_HOME", harness.home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"192.0.2.1\n2001:db8::7\n").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+
+    // The batch waits for --flush-secs; SIGTERM must not lose it.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("2 waiting address(es) saved"), "{stderr}");
+    assert!(harness.hp_entities("incident").is_empty());
+
+    // The next run sends them without any new input.
+    let output = harness.hp_xdr(&[], "");
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let sighting = &harness.hp_entities("sighting")[0];
+    let observed: Vec<&str> =
+        sighting["observables"].as_array().unwrap().iter().map(|o| o["value"].as_str().unwrap()).collect();
+    assert!(observed.contains(&"192.0.2.1"), "{observed:?}");
+    assert!(observed.contains(&"2001:db8::7"), "{observed:?}");
+}
+
+#[test]
+fn follow_sends_on_time_under_steady_input() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let harness = Harness::start();
+    let mut args = harness.connection_args();
+    args.extend(
+        ["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", "1"]
+            .map(String::from),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
+        .args(&args)
+        .env("HP_XDR_CLIENT_ID", xdr_common::CLIENT_ID)
+        .env("HP_XDR_CLIENT_PASSWORD", CLIENT_PASSWORD)
+        .env("XDG_CONFIG_HOME", harness.home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+
+    // A new address every 300 ms never leaves the input idle for a second,
+    // yet the first batch goes out about a second after its first address.
+    for host in 1..=8 {
+        stdin.write_all(format!("192.0.2.{host}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let sent_while_busy = harness.hp_entities("sighting").len();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(sent_while_busy >= 1, "no batch went out while input kept arriving");
+}
+
+#[test]
 fn lock_timeout_keeps_input() {
     let harness = Harness::start();
     std::fs::create_dir_all(harness.state_dir()).unwrap();

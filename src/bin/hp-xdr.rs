@@ -57,6 +57,7 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             resend: args.resend,
             progress: !quiet,
         };
+        let stop = hp::signals::stop_flag().context("cannot install the SIGINT and SIGTERM handlers")?;
         let lines = follow::spawn_reader(BufReader::new(io::stdin()));
         return Ok(follow::follow(
             &settings,
@@ -64,6 +65,7 @@ fn run(args: &Args) -> anyhow::Result<u8> {
             &state_dir,
             lines,
             &options,
+            &stop,
             &mut out,
         )?);
     }

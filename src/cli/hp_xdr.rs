@@ -69,13 +69,14 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["dry_run", "files"])]
     pub follow: bool,
 
-    /// With --follow: seconds of idle input after which waiting addresses
-    /// are sent.
+    /// With --follow: seconds after the first waiting address arrived at
+    /// which the waiting addresses are sent. SIGINT or SIGTERM saves them in
+    /// the state directory for the next run instead.
     #[arg(long, value_name = "SECS", default_value_t = 10, requires = "follow")]
     pub flush_secs: u64,
 
-    /// With --follow: number of waiting addresses that are sent without
-    /// waiting for a pause.
+    /// With --follow: number of waiting addresses that are sent at once,
+    /// without waiting for --flush-secs.
     #[arg(long, value_name = "N", default_value_t = 1000, requires = "follow")]
     pub max_batch: usize,
 

@@ -1,14 +1,16 @@
 //! `hp-xdr --follow`: sending batches from a stream that does not end, such
 //! as `hp-correlate` reading a live log.
 //!
-//! Lines are read on a separate thread. A batch is sent when the input has
-//! been idle for `flush_after`, when `max_batch` addresses are waiting, and
-//! at the end of the input. A batch that fails because XDR cannot be reached
+//! Lines are read on a separate thread. A batch is sent `flush_after` after
+//! its first address arrived, when `max_batch` addresses are waiting, and
+//! at the end of the input, whichever comes first. On SIGINT or SIGTERM the
+//! waiting addresses are saved in the state directory instead. A batch that fails because XDR cannot be reached
 //! stays queued in the state directory; the next flush sends it first, and
 //! while addresses are queued every idle period triggers a flush even
 //! without new input.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,9 @@ use super::error::{EXIT_OK, Error, Result};
 use super::input::{self, Attacker, Line};
 use super::push::{self, PushOptions};
 use super::state::StateDir;
+
+/// How often the loop looks at the stop flag while it waits for input.
+const STOP_POLL: Duration = Duration::from_millis(200);
 
 /// How many invalid input lines are shown before only counting them.
 const MAX_SHOWN_INVALID_LINES: usize = 20;
@@ -60,26 +65,30 @@ pub fn follow(
     state_dir: &StateDir,
     lines: Receiver<std::io::Result<Vec<u8>>>,
     options: &FollowOptions,
+    stop: &AtomicBool,
     out: &mut dyn Write,
 ) -> Result<u8> {
     let mut waiting: Vec<Attacker> = Vec::new();
+    // When the oldest waiting address arrived: the batch goes out
+    // `flush_after` later at the latest, however busy the input is.
+    let mut oldest: Option<Instant> = None;
     let mut line_number = 0;
     let mut invalid = 0;
     let mut last_status = EXIT_OK;
     let mut queue_left = false;
-    let mut last_line = Instant::now();
+    let mut last_attempt = Instant::now();
 
     loop {
-        let idle = options.flush_after.saturating_sub(last_line.elapsed());
-        let received = lines.recv_timeout(idle);
-        let idle_now = matches!(received, Err(RecvTimeoutError::Timeout));
-
-        let ended = match received {
+        let deadline = oldest.unwrap_or(last_attempt) + options.flush_after;
+        let wait = deadline.saturating_duration_since(Instant::now()).min(STOP_POLL);
+        let ended = match lines.recv_timeout(wait) {
             Ok(Ok(bytes)) => {
                 line_number += 1;
-                last_line = Instant::now();
                 match parse(&bytes, line_number) {
-                    Ok(Some(attacker)) => waiting.push(attacker),
+                    Ok(Some(attacker)) => {
+                        waiting.push(attacker);
+                        oldest.get_or_insert_with(Instant::now);
+                    }
                     Ok(None) => {}
                     Err(message) => {
                         if invalid < MAX_SHOWN_INVALID_LINES {
@@ -91,20 +100,37 @@ pub fn follow(
                 false
             }
             Ok(Err(err)) => return Err(Error::Input(err)),
-            Err(RecvTimeoutError::Timeout) => {
-                last_line = Instant::now();
-                false
-            }
+            Err(RecvTimeoutError::Timeout) => false,
             Err(RecvTimeoutError::Disconnected) => true,
         };
 
+        if stop.load(Ordering::SeqCst) {
+            // SIGINT or SIGTERM: keep what is waiting for the next run
+            // rather than start an import that may be cut short.
+            if !waiting.is_empty() {
+                let batch = input::merge_by_address(std::mem::take(&mut waiting));
+                state_dir.spool(&batch)?;
+                eprintln!(
+                    "hp-xdr: stopped; {} waiting address(es) saved in {} for the next run",
+                    batch.len(),
+                    state_dir.path().display()
+                );
+            }
+            return Ok(last_status);
+        }
+
         let full = waiting.len() >= options.max_batch;
-        let due = full || ended || (idle_now && (!waiting.is_empty() || queue_left));
-        if due {
+        let batch_due = oldest.is_some_and(|at| at.elapsed() >= options.flush_after);
+        let retry_due = queue_left && last_attempt.elapsed() >= options.flush_after;
+        if full || ended || batch_due || retry_due {
             let batch = input::merge_by_address(std::mem::take(&mut waiting));
-            let (status, left) = send_batch(settings, client, state_dir, &batch, options, out)?;
-            last_status = status;
-            queue_left = left;
+            oldest = None;
+            last_attempt = Instant::now();
+            if !batch.is_empty() || queue_left {
+                let (status, left) = send_batch(settings, client, state_dir, &batch, options, out)?;
+                last_status = status;
+                queue_left = left;
+            }
         }
         if ended {
             break;

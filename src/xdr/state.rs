@@ -201,10 +201,10 @@ impl StateDir {
             }
         };
 
-        let state: State = serde_json::from_str(&text).map_err(|err| Error::StateFormat {
-            path: path.clone(),
-            detail: err.to_string(),
-        })?;
+        let state: State = match serde_json::from_str(&text) {
+            Ok(state) => state,
+            Err(err) => return self.move_aside(&path, &err.to_string()),
+        };
         if state.version > FORMAT_VERSION {
             return Err(Error::StateFormat {
                 path,
@@ -215,6 +215,28 @@ impl StateDir {
             });
         }
         Ok(state)
+    }
+
+    /// Moves a corrupt or truncated state file aside, so that the run goes
+    /// on with an empty state, and says where it went. Losing the record of
+    /// sent addresses only means they may be sent again, which the
+    /// idempotent external ids make harmless within a day.
+    fn move_aside(&self, path: &Path, detail: &str) -> Result<State> {
+        let aside = self.dir.join(format!("{STATE_FILE}.corrupt-{}", Timestamp::now().as_second()));
+        std::fs::rename(path, &aside).map_err(|source| Error::State {
+            action: "cannot move aside the corrupt",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        eprintln!(
+            "hp-xdr: warning: the state file {} is corrupt ({detail}); moved it to {} and started with an empty state",
+            path.display(),
+            aside.display()
+        );
+        Ok(State {
+            version: FORMAT_VERSION,
+            ..State::default()
+        })
     }
 
     /// Replaces the state file atomically. The caller holds the lock.
@@ -454,13 +476,20 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_file_is_reported() {
+    fn corrupt_file_is_moved_aside() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(STATE_FILE), "{not json").unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), "{\"version\":1,\"sent\":{\"192.0.2.1\":").unwrap();
         let state_dir = StateDir::open(dir.path(), Duration::from_secs(1)).unwrap();
         let lock = state_dir.lock().unwrap();
-        let err = state_dir.load(&lock).unwrap_err().to_string();
-        assert!(err.contains("move it away"), "{err}");
+        let state = state_dir.load(&lock).unwrap();
+        assert!(state.sent.is_empty());
+        assert!(!dir.path().join(STATE_FILE).exists());
+        let moved = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_name().to_string_lossy().starts_with("xdr-state.json.corrupt-"))
+            .count();
+        assert_eq!(moved, 1);
     }
 
     #[test]
