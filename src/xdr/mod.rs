@@ -16,6 +16,7 @@
 //! - [`clean`]: finding and deleting what hp created.
 //! - [`cli`]: the flags both binaries share, and their exit statuses.
 //! - [`error`], [`secret`]: the error type, and strings that are never printed.
+//! - [`pause`]: named pause points that crash tests kill the process at.
 //!
 //! Bundle imports go to the IROH proxy (`{iroh}/iroh/private-intel/bundle/import`),
 //! the path the original proof of concept showed to reach XDR; searches,
@@ -32,6 +33,7 @@ pub mod error;
 pub mod feed;
 pub mod follow;
 pub mod input;
+pub mod pause;
 pub mod push;
 pub mod secret;
 pub mod state;

@@ -205,6 +205,7 @@ fn import_one(
     summary: &mut PushSummary,
 ) -> Result<()> {
     let lock = state_dir.lock()?;
+    super::pause::point(super::pause::BEFORE_IMPORT);
     let response = client.import_bundle(&planned.bundle, &settings.prefix)?;
     let matched = match_results(planned, &response);
 
@@ -266,6 +267,7 @@ fn import_one(
         }
     }
 
+    super::pause::point(super::pause::AFTER_IMPORT);
     let records = sent_records(planned, &matched, now);
     let mut state = state_dir.load(&lock)?;
     state.dequeue(&planned.addresses);

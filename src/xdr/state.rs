@@ -266,6 +266,7 @@ impl StateDir {
         file.sync_all().map_err(error("cannot flush", &temporary))?;
         drop(file);
 
+        super::pause::point(super::pause::STATE_WRITE);
         std::fs::rename(&temporary, &path).map_err(error("cannot replace", &path))?;
         // Flush the directory entry too, so the rename survives a crash.
         if let Ok(dir) = File::open(&self.dir) {
