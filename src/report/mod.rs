@@ -363,24 +363,33 @@ fn write_csv(
 ) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     let header = ["section", "id", "name", "impact", "count", "total", "ip", "first_seen", "last_seen", "promoted", "raw"];
-    writer.write_record(header)?;
+    writer.write_record(header).map_err(csv_error)?;
 
     for (id, row) in rules {
         let count = row.count.to_string();
         let record = ["rule", id, row.name.as_deref().unwrap_or(""), row.impact.as_deref().unwrap_or(""), &count, "", "", "", "", "", ""];
-        writer.write_record(record.map(csv_cell))?;
+        writer.write_record(record.map(csv_cell)).map_err(csv_error)?;
     }
     for row in sources {
         let (count, total) = (row.count.to_string(), row.total.to_string());
         let promoted = if row.promoted { "true" } else { "false" };
         let record = ["source", "", "", "", &count, &total, &row.ip, &row.first_seen, &row.last_seen, promoted, ""];
-        writer.write_record(record.map(csv_cell))?;
+        writer.write_record(record.map(csv_cell)).map_err(csv_error)?;
     }
     for row in detail.unwrap_or_default() {
         let record = ["detection", &row.rule, &row.name, &row.impact, "", "", &row.ip, &row.time, "", "", &row.raw];
-        writer.write_record(record.map(csv_cell))?;
+        writer.write_record(record.map(csv_cell)).map_err(csv_error)?;
     }
     writer.flush()
+}
+
+/// Unwraps the I/O error inside a CSV error, so that a closed pipe is still
+/// seen as one by the caller.
+fn csv_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(io_error) => io_error,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// Escapes control characters (and the backslash that introduces escapes)
