@@ -12,14 +12,14 @@ use bstr::ByteSlice;
 /// How many bad lines are printed in full before the rest are only counted.
 pub const DEFAULT_SHOWN: u64 = 5;
 
-/// Longest excerpt of a bad line that is printed, in bytes.
+/// Maximum length of the excerpt of a bad line that is printed, in bytes.
 const EXCERPT_BYTES: usize = 300;
 
 /// Counts bad input lines and prints the first few.
 #[derive(Debug)]
 pub struct BadLines {
     program: &'static str,
-    /// What a bad line is called in messages, e.g. "malformed line".
+    /// The name of a bad line in messages, e.g. "malformed line".
     kind: &'static str,
     max_shown: u64,
     quiet: bool,
@@ -52,7 +52,7 @@ impl BadLines {
         );
     }
 
-    /// The number of bad lines counted so far.
+    /// Returns the number of bad lines counted so far.
     pub fn total(&self) -> u64 {
         self.total
     }

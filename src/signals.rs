@@ -1,5 +1,5 @@
-//! Stopping on SIGINT and SIGTERM: the first signal asks the run to finish
-//! what it holds, a second one exits at once.
+//! Stopping on SIGINT and SIGTERM: the first signal makes the run finish
+//! and write its pending data, a second one exits at once.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -15,7 +15,7 @@ pub const FORCED_EXIT_STATUS: i32 = 130;
 pub fn stop_flag() -> std::io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
-        // Registered first, so it sees the flag as it was before this signal.
+        // Registered first, so it reads the flag as it was before this signal.
         signal_hook::flag::register_conditional_shutdown(signal, FORCED_EXIT_STATUS, Arc::clone(&flag))?;
         signal_hook::flag::register(signal, Arc::clone(&flag))?;
     }

@@ -14,8 +14,8 @@ use super::{DetailRow, RuleRow, SourceRow};
 /// Hours shown one bar each; a longer span is drawn one bar per day.
 const MAX_HOURLY_BARS: i64 = 24 * 14;
 
-/// Most bars in the time chart; a span of more days than this gets bars of
-/// several days each.
+/// Maximum number of bars in the time chart; a span of more days than this
+/// gets bars of several days each.
 const MAX_BARS: i64 = 400;
 
 const CHART_WIDTH: f64 = 900.0;

@@ -315,9 +315,3 @@ fn write_line(
     )
     .map_err(Error::Output)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-}

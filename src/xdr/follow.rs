@@ -4,10 +4,11 @@
 //! Lines are read on a separate thread. A batch is sent `flush_after` after
 //! its first address arrived, when `max_batch` addresses are waiting, and
 //! at the end of the input, whichever comes first. On SIGINT or SIGTERM the
-//! waiting addresses are saved in the state directory instead. A batch that fails because XDR cannot be reached
-//! stays queued in the state directory; the next flush sends it first, and
-//! while addresses are queued every idle period triggers a flush even
-//! without new input.
+//! waiting addresses are saved in the state directory instead.
+//!
+//! A batch that fails because XDR cannot be reached stays queued in the
+//! state directory, and the next send takes it first. While addresses are
+//! queued, a send is tried every `flush_after` even without new input.
 
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +33,7 @@ const MAX_SHOWN_INVALID_LINES: usize = 20;
 /// Options of a follow run.
 #[derive(Clone, Debug)]
 pub struct FollowOptions {
-    /// Idle time after which waiting addresses are sent.
+    /// Time after the first waiting address arrived at which the batch is sent.
     pub flush_after: Duration,
     /// Number of waiting addresses that triggers a send at once.
     pub max_batch: usize,
