@@ -106,3 +106,13 @@ pub fn with_progress(reader: Box<dyn std::io::Read>, path: &str, quiet: bool) ->
     bar.set_prefix(path.to_owned());
     Box::new(bar.wrap_read(reader))
 }
+
+/// Ends a filter whose output failed: quietly with status 0 when the reader
+/// went away (a closed pipe), else with a message and status 1.
+pub fn output_failed(program: &str, error: &std::io::Error) -> std::process::ExitCode {
+    if is_broken_pipe(error) {
+        return std::process::ExitCode::SUCCESS;
+    }
+    warn(program, &format_args!("cannot write the output: {error}"));
+    std::process::ExitCode::from(1)
+}

@@ -72,7 +72,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     let mut bad = BadLines::new("hp-correlate", "invalid detection record", diag::DEFAULT_SHOWN, args.quiet);
     let mut without_address = 0u64;
     let files = input::names_or_stdin(&args.files);
-    let failed = input::for_each_line(&files, "hp-correlate", |name, number, line| {
+    let read = input::for_each_line(&files, "hp-correlate", |name, number, line| {
         let mut correlator = correlator.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match correlator.add_line(line) {
             Ok(correlate::Counted::Detection(ip)) if follow => {
@@ -85,13 +85,20 @@ fn run(args: &Args) -> Result<ExitCode> {
             Err(error) => bad.report(name, number, &error, line),
         }
         Ok(())
-    })?;
+    });
     bad.finish();
+    // The callback fails only when writing a promotion failed.
+    let failed = match read {
+        Ok(failed) => failed,
+        Err(error) => return Ok(diag::output_failed("hp-correlate", &error)),
+    };
 
     let correlator = correlator.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let aggregates = correlator.finish(args.all);
     if !follow {
-        write_aggregates(&aggregates)?;
+        if let Err(error) = write_aggregates(&aggregates) {
+            return Ok(diag::output_failed("hp-correlate", &error));
+        }
     }
 
     if !args.quiet {

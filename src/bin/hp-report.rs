@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 
 use hp::cli::hp_report::Args;
@@ -46,15 +46,21 @@ fn run(args: &Args) -> Result<ExitCode> {
 
     match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            report.write(&lookup, args.format, &mut out)?;
-            out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+            let written = std::fs::File::create(path).and_then(|file| {
+                let mut out = BufWriter::new(file);
+                report.write(&lookup, args.format, &mut out)?;
+                out.flush()
+            });
+            if let Err(error) = written {
+                diag::warn("hp-report", &format_args!("cannot write {}: {error}; check the path and free space", path.display()));
+                return Ok(ExitCode::from(1));
+            }
         }
         None => {
             let mut out = BufWriter::new(io::stdout().lock());
-            report.write(&lookup, args.format, &mut out)?;
-            out.flush()?;
+            if let Err(error) = report.write(&lookup, args.format, &mut out).and_then(|()| out.flush()) {
+                return Ok(diag::output_failed("hp-report", &error));
+            }
         }
     }
     Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })

@@ -7,6 +7,14 @@ use ipnet::IpNet;
 
 use crate::correlate;
 
+/// The exit statuses, for --help and the man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  success, also when the reader of the output closed it early
+  1  writing the output failed
+  2  invalid arguments or exclude file, or an input could not be opened or
+     read (the other inputs are still processed)";
+
 /// Read hp-match detection records (NDJSON) and write one aggregate record
 /// per source address (NDJSON), sorted by count then address.
 ///
@@ -19,12 +27,8 @@ use crate::correlate;
 ///
 /// The first SIGINT or SIGTERM writes what was aggregated so far and ends the
 /// run with status 0; a second one exits at once with status 130.
-///
-/// Exit status: 0 on success, also when the reader of the output closes it
-/// early. 2 for invalid arguments, or when an input could not be opened or
-/// read.
 #[derive(Debug, Parser)]
-#[command(name = "hp-correlate", version, max_term_width = 100)]
+#[command(name = "hp-correlate", version, max_term_width = 100, after_help = EXIT_STATUS_HELP)]
 pub struct Args {
     /// Detection files to read; none or '-' reads stdin.
     #[arg(value_name = "FILE")]

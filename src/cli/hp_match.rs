@@ -6,19 +6,23 @@ use clap::Parser;
 
 use crate::diag;
 
+/// The exit statuses, for --help and the man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  the run completed, whether or not anything matched, also when the
+     reader of the output closed it early (as | head does)
+  1  writing the output failed
+  2  invalid rules or arguments, or an input could not be opened or read
+     (the other inputs are still processed)";
+
 /// Read web-server access logs (Apache/nginx combined, common, vhost_combined;
 /// plain or gzip) and write one JSON detection record per line (NDJSON) for
 /// every rule that fires.
 ///
 /// Malformed lines are reported on stderr with their file and line number and
 /// do not stop the run. A summary goes to stderr at the end (-q silences it).
-///
-/// Exit status: 0 when the run completed, whether or not anything matched
-/// (also when the reader of the output closes it early); 1 when writing the
-/// output failed; 2 for invalid rules or arguments, or when an input could
-/// not be opened or read (the other inputs are still processed).
 #[derive(Debug, Parser)]
-#[command(name = "hp-match", version, max_term_width = 100)]
+#[command(name = "hp-match", version, max_term_width = 100, after_help = EXIT_STATUS_HELP)]
 pub struct Args {
     /// Access logs to read; none or '-' reads stdin. Gzip input is detected
     /// by its magic bytes.

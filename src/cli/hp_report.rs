@@ -6,17 +6,22 @@ use clap::Parser;
 
 use crate::report::Format;
 
+/// The exit statuses, for --help and the man page.
+pub const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  success, also when the reader of the output closed it early
+  1  writing the report failed
+  2  invalid arguments or rule file, or an input could not be opened or
+     read (the other inputs are still processed)";
+
 /// Read hp-match detections and/or hp-correlate aggregates (NDJSON; the kind
 /// is detected per line) and print a report for people: detections per
 /// rule, top sources, and the promoted addresses.
 ///
 /// Promotion from detections alone uses hp-correlate's defaults (more than
 /// 10 phpmyadmin-login hits); pipe through hp-correlate to choose otherwise.
-///
-/// Exit status: 0 on success; 1 when writing failed; 2 for invalid
-/// arguments or when an input could not be opened or read.
 #[derive(Debug, Parser)]
-#[command(name = "hp-report", version, max_term_width = 100)]
+#[command(name = "hp-report", version, max_term_width = 100, after_help = EXIT_STATUS_HELP)]
 pub struct Args {
     /// Files to read; none or '-' reads stdin.
     #[arg(value_name = "FILE")]

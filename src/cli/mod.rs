@@ -9,6 +9,7 @@ pub mod hp_match;
 pub mod hp_report;
 pub mod hp_xdr;
 pub mod hp_xdr_clean;
+mod man;
 
 use clap::CommandFactory;
 
@@ -29,7 +30,7 @@ pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     for command in commands() {
         let name = format!("{}.1", command.get_name());
         let mut roff = Vec::new();
-        clap_mangen::Man::new(command).render(&mut roff)?;
+        man::render(command, &mut roff)?;
         pages.push((name, roff));
     }
     Ok(pages)
