@@ -603,18 +603,17 @@ fn follow_sends_batches_as_input_pauses() {
     assert!(stderr.contains("stay queued"), "{stderr}");
 }
 
-#[test]
-fn follow_saves_waiting_addresses_on_sigterm() {
-    use std::io::Write as _;
+/// Starts `hp-xdr --follow --flush-secs SECS` against the harness, with
+/// piped stdin and stderr.
+fn spawn_follow(harness: &Harness, flush_secs: &str) -> std::process::Child {
     use std::process::{Command, Stdio};
 
-    let harness = Harness::start();
     let mut args = harness.connection_args();
     args.extend(
-        ["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", "600"]
+        ["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", flush_secs]
             .map(String::from),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
+    Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
         .args(&args)
         .env("HP_XDR_CLIENT_ID", xdr_common::CLIENT_ID)
         .env("HP_XDR_CLIENT_PASSWORD", CLIENT_PASSWORD)
@@ -623,7 +622,16 @@ fn follow_saves_waiting_addresses_on_sigterm() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn follow_saves_waiting_addresses_on_sigterm() {
+    use std::io::Write as _;
+    use std::process::Command;
+
+    let harness = Harness::start();
+    let mut child = spawn_follow(&harness, "600");
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"192.0.2.1\n2001:db8::7\n").unwrap();
     stdin.flush().unwrap();
@@ -652,24 +660,9 @@ fn follow_saves_waiting_addresses_on_sigterm() {
 #[test]
 fn follow_sends_on_time_under_steady_input() {
     use std::io::Write as _;
-    use std::process::{Command, Stdio};
 
     let harness = Harness::start();
-    let mut args = harness.connection_args();
-    args.extend(
-        ["--honeypot-hostname", "web01", "--honeypot-ip", "198.51.100.10", "--follow", "--flush-secs", "1"]
-            .map(String::from),
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hp-xdr"))
-        .args(&args)
-        .env("HP_XDR_CLIENT_ID", xdr_common::CLIENT_ID)
-        .env("HP_XDR_CLIENT_PASSWORD", CLIENT_PASSWORD)
-        .env("XDG_CONFIG_HOME", harness.home.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_follow(&harness, "1");
     let mut stdin = child.stdin.take().unwrap();
 
     // A new address every 300 ms never leaves the input idle for a second,
@@ -681,8 +674,8 @@ fn follow_sends_on_time_under_steady_input() {
     }
     let sent_while_busy = harness.hp_entities("sighting").len();
     drop(stdin);
-    let status = child.wait().unwrap();
-    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     assert!(sent_while_busy >= 1, "no batch went out while input kept arriving");
 }
 

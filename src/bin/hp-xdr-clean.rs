@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use hp::xdr::clean::{self, CleanSummary, Selection};
 use hp::cli::hp_xdr_clean::Args;
-use hp::xdr::cli::{self, Ending};
+use hp::xdr::cli;
 use hp::xdr::client::Client;
 use hp::xdr::config::Overrides;
 use hp::xdr::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
@@ -17,16 +17,7 @@ use hp::xdr::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => match cli::ending(&err) {
-            Ending::Fail { message, code } => {
-                eprintln!("hp-xdr-clean: error: {message}");
-                ExitCode::from(code)
-            }
-            Ending::ClosedPipe => ExitCode::SUCCESS,
-        },
-    }
+    cli::exit("hp-xdr-clean", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<u8> {

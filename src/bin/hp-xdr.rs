@@ -12,7 +12,7 @@ use clap::Parser;
 use jiff::Timestamp;
 
 use hp::cli::hp_xdr::Args;
-use hp::xdr::cli::{self, Ending, UsageError};
+use hp::xdr::cli::{self, UsageError};
 use hp::xdr::client::Client;
 use hp::xdr::config::Overrides;
 use hp::xdr::error::EXIT_OK;
@@ -26,16 +26,7 @@ const MAX_SHOWN_INVALID_LINES: usize = 20;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => match cli::ending(&err) {
-            Ending::Fail { message, code } => {
-                eprintln!("hp-xdr: error: {message}");
-                ExitCode::from(code)
-            }
-            Ending::ClosedPipe => ExitCode::SUCCESS,
-        },
-    }
+    cli::exit("hp-xdr", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<u8> {

@@ -148,6 +148,21 @@ pub enum Ending {
     ClosedPipe,
 }
 
+/// Ends a binary: its `run` result becomes the exit status, with the error
+/// message on stderr, and a closed output pipe ends it quietly with 0.
+pub fn exit(program: &str, result: anyhow::Result<u8>) -> std::process::ExitCode {
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(err) => match ending(&err) {
+            Ending::Fail { message, code } => {
+                eprintln!("{program}: error: {message}");
+                std::process::ExitCode::from(code)
+            }
+            Ending::ClosedPipe => std::process::ExitCode::SUCCESS,
+        },
+    }
+}
+
 /// Turns an error from a binary's `run` into its message and exit status.
 /// The message joins the error chain with `: ` and skips a cause whose
 /// text the previous message already contains.
