@@ -260,7 +260,7 @@ impl Matcher {
         for &rule in &self.always {
             propose(scratch, rule);
         }
-        if !self.on_encoded.is_empty() && memchr::memchr2(b'%', b'+', line).is_some() {
+        if !self.on_encoded.is_empty() && may_decode(line) {
             for &rule in &self.on_encoded {
                 propose(scratch, rule);
             }
@@ -356,6 +356,15 @@ impl Matcher {
         }
         true
     }
+}
+
+/// Returns whether percent-decoding could change some field of the line: it
+/// contains a `%`, or a `+` after a `?` (only the query decodes `+`). A time
+/// offset such as `+0200` comes before any `?`, so it does not count, and
+/// most lines of a log are passed over without a parse.
+fn may_decode(line: &[u8]) -> bool {
+    memchr::memchr(b'%', line).is_some()
+        || memchr::memchr(b'?', line).is_some_and(|query| memchr::memchr(b'+', &line[query..]).is_some())
 }
 
 fn propose(scratch: &mut Scratch, rule: u32) {
