@@ -394,7 +394,8 @@ pub fn write_listing(set: &RuleSet, out: &mut impl std::io::Write) -> std::io::R
         writeln!(out, "pack {} ({}, {count} rules): {}", pack.name, pack.origin, pack.description.as_deref().unwrap_or("-"))?;
     }
     writeln!(out)?;
-    let id_width = set.rules().iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+    // Capped: a format width above 65,535 panics, and an id may be that long.
+    let id_width = set.rules().iter().map(|rule| rule.id.len()).max().unwrap_or(0).min(40);
     for rule in set.rules() {
         writeln!(out, "{:<id_width$}  {:<6}  {:<12}  {}", rule.id, rule.impact.as_str(), rule.pack, rule.name)?;
     }

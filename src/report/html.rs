@@ -40,7 +40,7 @@ pub(super) fn write(
     hourly: &BTreeMap<i64, [u64; 3]>,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let total: u64 = rules.iter().map(|(_, row)| row.count).sum();
+    let total = super::total_count(rules);
     writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
     writeln!(
         out,

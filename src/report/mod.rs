@@ -27,6 +27,9 @@ use crate::timestamp::LogTime;
 
 mod html;
 
+/// Widest rule-id column of the text report; longer ids overflow it.
+const MAX_ID_WIDTH: usize = 40;
+
 /// How many sources the summary lists.
 pub const TOP_SOURCES: usize = 10;
 
@@ -174,7 +177,9 @@ impl Report {
         if self.detections == 0 {
             for aggregate in &self.aggregates {
                 for (rule, hits) in &aggregate.rules {
-                    rows.entry(rule.clone()).or_default().count += hits;
+                    let row = rows.entry(rule.clone()).or_default();
+                    // Counts come from the input, so they may be absurd.
+                    row.count = row.count.saturating_add(*hits);
                 }
             }
         }
@@ -239,11 +244,12 @@ fn write_text(
     detail: Option<&[DetailRow]>,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let total: u64 = rules.iter().map(|(_, row)| row.count).sum();
+    let total = total_count(rules);
     writeln!(out, "hp report: {total} detections from {} sources, {} promoted", sources.len(), promoted.len())?;
 
     writeln!(out, "\nDetections per rule")?;
-    let width = rules.iter().map(|(id, _)| id.len()).max().unwrap_or(4).max(4);
+    // Capped: a hostile rule id may be longer than a format width can be.
+    let width = rules.iter().map(|(id, _)| id.len()).max().unwrap_or(4).clamp(4, MAX_ID_WIDTH);
     writeln!(out, "  {:>8}  {:<6}  {:<width$}  name", "count", "impact", "rule")?;
     for (id, row) in rules {
         writeln!(
@@ -279,6 +285,12 @@ fn write_text(
     Ok(())
 }
 
+/// The sum of the per-rule counts, saturating rather than overflowing on
+/// absurd counts from the input.
+fn total_count(rules: &[(String, RuleRow)]) -> u64 {
+    rules.iter().fold(0u64, |sum, (_, row)| sum.saturating_add(row.count))
+}
+
 fn write_source_line(source: &SourceRow, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
@@ -299,7 +311,7 @@ fn write_markdown(
     detail: Option<&[DetailRow]>,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let total: u64 = rules.iter().map(|(_, row)| row.count).sum();
+    let total = total_count(rules);
     writeln!(out, "# hp report\n")?;
     writeln!(out, "{total} detections from {} sources, {} promoted.\n", sources.len(), promoted.len())?;
 
