@@ -337,12 +337,14 @@ impl Correlator {
     }
 }
 
-/// Loopback, unspecified, private (RFC 1918), link-local and IPv6
+/// Loopback, unspecified, private (RFC 1918), link-local, broadcast and IPv6
 /// unique-local addresses: traffic from them is the operator's own or
 /// spoofed, so blocking them would do harm.
 pub fn is_never_promoted(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.is_unspecified() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_unspecified() || v4.is_private() || v4.is_link_local() || v4.is_broadcast()
+        }
         IpAddr::V6(v6) => {
             v6.is_loopback() || v6.is_unspecified() || v6.is_unique_local() || v6.is_unicast_link_local()
         }
@@ -442,7 +444,7 @@ mod tests {
             (0..20).map(|_| detection("phpmyadmin-login", "10.1.2.3", "2021-03-28T10:00:00+02:00")).collect();
         let out = run(CorrelateOptions::default(), &lines);
         assert!(!out[0].promoted);
-        for ip in ["127.0.0.1", "0.0.0.0", "192.168.1.1", "172.16.0.1", "169.254.1.1", "::1", "fd00::1", "fe80::1"] {
+        for ip in ["127.0.0.1", "0.0.0.0", "192.168.1.1", "172.16.0.1", "169.254.1.1", "255.255.255.255", "::1", "fd00::1", "fe80::1"] {
             assert!(is_never_promoted(ip.parse().unwrap()), "{ip}");
         }
         assert!(!is_never_promoted("192.0.2.1".parse().unwrap()));

@@ -680,6 +680,42 @@ fn follow_sends_on_time_under_steady_input() {
 }
 
 #[test]
+fn feed_run_judges_address_sent_without_feed() {
+    let harness = Harness::start();
+    harness.seed_feeds();
+
+    let output = harness.hp_xdr(&[], "198.51.100.150\n");
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert!(harness.hp_entities("judgement").is_empty());
+
+    // The same address again, now with the feed: it must get its judgement.
+    let output = harness.hp_xdr(&["--feed"], "198.51.100.150\n");
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert_eq!(harness.hp_entities("judgement").len(), 1);
+
+    // A third run with the feed sends nothing new.
+    let output = harness.hp_xdr(&["--feed"], "198.51.100.150\n");
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("already sent"), "{}", text(&output.stderr));
+    assert_eq!(harness.hp_entities("judgement").len(), 1);
+}
+
+#[test]
+fn own_network_addresses_never_reach_the_feed() {
+    let harness = Harness::start();
+    harness.seed_feeds();
+    let output = harness.hp_xdr(&["--feed"], "10.0.0.1\n127.0.0.1\n::1\n198.51.100.151\n");
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let judged: Vec<String> = harness
+        .hp_entities("judgement")
+        .iter()
+        .map(|j| j["observable"]["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(judged, ["198.51.100.151"]);
+    assert!(text(&output.stderr).contains("10.0.0.1 is a loopback, private"), "{}", text(&output.stderr));
+}
+
+#[test]
 fn lock_timeout_keeps_input() {
     let harness = Harness::start();
     std::fs::create_dir_all(harness.state_dir()).unwrap();

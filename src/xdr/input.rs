@@ -17,7 +17,10 @@
 //! Anything else is an [`InvalidLine`] that names the line number; the
 //! caller reports it and goes on. IPv4-mapped IPv6 addresses are stored as
 //! IPv4, and the unspecified and multicast addresses are rejected because
-//! they cannot be the source of a TCP connection.
+//! they cannot be the source of a TCP connection. Loopback, private,
+//! link-local, unique-local and broadcast addresses are rejected too, as
+//! hp-correlate never promotes them: on a blocking feed they would cut off
+//! the operator's own network.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -176,6 +179,12 @@ pub fn parse_address(text: &str) -> Result<IpAddr, String> {
     if ip.is_unspecified() || ip.is_multicast() {
         return Err(format!("{ip} cannot be the source of a connection"));
     }
+    if crate::correlate::is_never_promoted(ip) {
+        return Err(format!(
+            "{ip} is a loopback, private, link-local, unique-local or broadcast address; \
+             hp never sends those to XDR, where a blocking feed would cut off your own network"
+        ));
+    }
     Ok(ip)
 }
 
@@ -288,6 +297,15 @@ mod tests {
         assert_eq!(v4.count, 1);
         assert!(attacker(" 2001:db8::5 ").ip.is_ipv6());
         assert!(attacker("::ffff:192.0.2.9").ip.is_ipv4());
+    }
+
+    #[test]
+    fn own_network_addresses_are_rejected() {
+        for ip in ["10.0.0.1", "127.0.0.1", "::1", "255.255.255.255", "fe80::1", "fd00::5", "192.168.1.1"] {
+            let error = parse_address(ip).unwrap_err();
+            assert!(error.contains("never sends those"), "{ip}: {error}");
+        }
+        assert!(parse_address("198.51.100.150").is_ok());
     }
 
     #[test]

@@ -148,13 +148,14 @@ fn push_steps(
     state_dir.spool(attackers)?;
     summary.spooled = !attackers.is_empty();
 
+    let feed = settings.feed.is_some();
     let (pending, skipped) = state_dir.update(|state| {
         let before = state.queue.len();
         if !options.resend {
             let queue = std::mem::take(&mut state.queue);
             state.queue = queue
                 .into_iter()
-                .filter(|a| !state.is_sent(a.ip, now))
+                .filter(|a| !state.is_sent(a.ip, now, feed))
                 .collect();
         }
         (state.queue.clone(), before - state.queue.len())

@@ -67,10 +67,12 @@ pub struct SentRecord {
 
 impl State {
     /// Returns whether `ip` was sent and its validity has not ended at `now`.
-    pub fn is_sent(&self, ip: IpAddr, now: Timestamp) -> bool {
-        self.sent
-            .get(&ip)
-            .is_some_and(|record| record.valid_until > now)
+    /// With `feed`, an address counts as sent only if a judgement went with
+    /// it: one sent earlier without the feed must still reach the feed.
+    pub fn is_sent(&self, ip: IpAddr, now: Timestamp, feed: bool) -> bool {
+        self.sent.get(&ip).is_some_and(|record| {
+            record.valid_until > now && (!feed || record.ids.contains_key("judgement"))
+        })
     }
 
     /// Adds attackers to the queue, merging records of an address that is
@@ -458,12 +460,14 @@ mod tests {
         let lock = state_dir.lock().unwrap();
         let state = state_dir.load(&lock).unwrap();
         assert_eq!(state.queue.len(), 2);
-        assert!(state.is_sent("192.0.2.9".parse().unwrap(), now));
+        assert!(state.is_sent("192.0.2.9".parse().unwrap(), now, false));
+        assert!(state.is_sent("192.0.2.9".parse().unwrap(), now, true));
         assert!(!state.is_sent(
             "192.0.2.9".parse().unwrap(),
-            "2027-01-03T20:00:00Z".parse().unwrap()
+            "2027-01-03T20:00:00Z".parse().unwrap(),
+            false
         ));
-        assert!(!state.is_sent("192.0.2.1".parse().unwrap(), now));
+        assert!(!state.is_sent("192.0.2.1".parse().unwrap(), now, false));
     }
 
     #[test]
