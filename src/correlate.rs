@@ -288,6 +288,11 @@ impl Correlator {
         Some(aggregate)
     }
 
+    /// Returns whether any detection of rule `id` was read.
+    pub fn saw_rule(&self, id: &str) -> bool {
+        self.rule_ids.contains_key(id)
+    }
+
     /// Returns the number of distinct addresses seen.
     pub fn addresses(&self) -> usize {
         self.entries.len()
@@ -386,6 +391,15 @@ fn track_window(entry: &mut Entry, time: i64, window: i64, threshold: u64) {
     }
 }
 
+/// Parses one exclude entry: a CIDR range, or a single address as its /32
+/// or /128 range.
+pub fn parse_exclude(entry: &str) -> Result<IpNet, String> {
+    entry
+        .parse::<IpNet>()
+        .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("invalid range {entry:?}: expected a CIDR such as 198.51.100.0/24 or an address"))
+}
+
 /// Parses an exclude list: one CIDR range or single address per line, with
 /// `#` comments and blank lines ignored.
 pub fn parse_exclude_list(text: &str) -> Result<Vec<IpNet>, String> {
@@ -395,10 +409,7 @@ pub fn parse_exclude_list(text: &str) -> Result<Vec<IpNet>, String> {
         if entry.is_empty() {
             continue;
         }
-        let net = entry
-            .parse::<IpNet>()
-            .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
-            .map_err(|_| format!("line {}: invalid range {entry:?}: expected a CIDR such as 198.51.100.0/24 or an address", index + 1))?;
+        let net = parse_exclude(entry).map_err(|e| format!("line {}: {e}", index + 1))?;
         nets.push(net);
     }
     Ok(nets)

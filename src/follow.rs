@@ -36,10 +36,25 @@ pub struct FollowReader {
 }
 
 impl FollowReader {
-    /// Opens `path`, at its start or, with `from_end`, at its end.
+    /// Opens `path`, at its start or, with `from_end`, at its end. A
+    /// directory or a gzip file is an error.
     pub fn open(path: PathBuf, from_end: bool, stop: Arc<AtomicBool>, program: &'static str) -> io::Result<FollowReader> {
         let mut file = File::open(&path)?;
         let metadata = file.metadata()?;
+        if metadata.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory; follow a log file"));
+        }
+
+        // A compressed file is finished, not growing: it needs no following.
+        let mut magic = [0u8; 2];
+        let head = file.read(&mut magic)?;
+        if head == 2 && magic == [0x1f, 0x8b] {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "is gzip-compressed; --follow takes a plain log that is still written to (read a .gz without --follow)",
+            ));
+        }
+        file.seek(SeekFrom::Start(0))?;
         let position = if from_end { file.seek(SeekFrom::End(0))? } else { 0 };
         Ok(FollowReader {
             path,

@@ -136,7 +136,10 @@ pub enum Field {
 
 /// One field name or a list of them.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "invalid field: expected one of line, request, method, target, path, query, protocol, status, referrer, user_agent, vhost, client, or a list of them"
+)]
 enum FieldsDoc {
     One(Field),
     Many(Vec<Field>),
@@ -281,11 +284,8 @@ pub enum RuleError {
     Syntax { path: String, message: String },
     #[error("invalid rule '{id}' in {path} line {line}: {message}")]
     Invalid { path: String, line: usize, id: String, message: String },
-    #[error(
-        "duplicate rule id '{id}' in {path} line {line}: it is already defined in {first}; \
-         give the rule another id"
-    )]
-    Duplicate { path: String, line: usize, id: String, first: String },
+    #[error("duplicate rule id '{id}' in {path} line {line}: it is already defined in {first}; {fix}")]
+    Duplicate { path: String, line: usize, id: String, first: String, fix: &'static str },
     #[error("unknown rule pack '{name}': the built-in packs are {known}")]
     UnknownPack { name: String, known: String },
     #[error("no rules are loaded: name a pack with --pack or a file with --rules")]
@@ -346,7 +346,14 @@ impl RuleSet {
             let line = line_of(text, rule_doc.id.span().start);
             let id = rule_doc.id.get_ref().clone();
             if let Some(first) = seen.get(&id) {
-                return Err(RuleError::Duplicate { path: path.to_owned(), line, id, first: first.clone() });
+                // Built-in packs cannot be edited, so the fix is to load fewer.
+                let builtin = origin == "builtin" || BUILTIN_PACKS.iter().any(|(pack, _)| pack == first);
+                let fix = if builtin {
+                    "load only one of the packs that define it (see --list-rules), or give your rule another id"
+                } else {
+                    "give the rule another id"
+                };
+                return Err(RuleError::Duplicate { path: path.to_owned(), line, id, first: first.clone(), fix });
             }
             let rule = build_rule(rule_doc, &pack_name).map_err(|message| RuleError::Invalid {
                 path: path.to_owned(),

@@ -102,6 +102,15 @@ fn run(args: &Args) -> Result<ExitCode> {
     }
 
     if !args.quiet {
+        // A mistyped --rule promotes nobody and says nothing otherwise.
+        if !args.all_rules && correlator.addresses() > 0 {
+            for rule in args.rules.iter().filter(|rule| !correlator.saw_rule(rule)) {
+                diag::warn(
+                    "hp-correlate",
+                    &format_args!("promotion rule '{rule}' did not occur in the input; check the id with hp-match --list-rules"),
+                );
+            }
+        }
         let promoted = aggregates.iter().filter(|a| a.promoted).count();
         diag::warn(
             "hp-correlate",

@@ -47,7 +47,8 @@ pub struct Args {
     pub threshold: u64,
 
     /// Promote only when more than the threshold of hits fall inside one
-    /// window of this log-time length: a number with s, m, h or d, e.g. 10m.
+    /// window of this log-time length: a number with s, m, h, d or w, e.g. 10m;
+    /// a bare number is seconds.
     #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration)]
     pub window: Option<i64>,
 
@@ -72,13 +73,13 @@ pub struct Args {
 
     /// With --follow, write a promoted address again when it keeps
     /// attacking this long (log time) after it was last written: a number
-    /// with s, m, h or d, e.g. 1h. Without it, an address is written once.
+    /// with s, m, h, d or w, e.g. 1h. Without it, an address is written once.
     #[arg(long, value_name = "DURATION", value_parser = crate::timestamp::parse_duration, requires = "follow")]
     pub cooldown: Option<i64>,
 
-    /// Never promote addresses in this range, e.g. 198.51.100.0/24
-    /// (repeatable).
-    #[arg(long, value_name = "CIDR")]
+    /// Never promote addresses in this range, e.g. 198.51.100.0/24, or this
+    /// single address (repeatable).
+    #[arg(long, value_name = "CIDR", value_parser = correlate::parse_exclude)]
     pub exclude: Vec<IpNet>,
 
     /// Read more ranges to exclude from FILE: one CIDR or address per line;

@@ -142,9 +142,16 @@ pub fn render(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()
             roff.control("PP", []).control("nf", []).text([roman(*example)]).control("fi", []);
         }
     }
-    roff.control("SH", ["SEE ALSO"]).text([roman(
-        "hp(7), hp-match(1), hp-correlate(1), hp-report(1), hp-xdr(1), hp-xdr-clean(1); README.md for the rule format and the XDR set-up.",
-    )]);
+    let others: Vec<String> = ["hp-match", "hp-correlate", "hp-report", "hp-xdr", "hp-xdr-clean"]
+        .iter()
+        .filter(|other| **other != name)
+        .map(|other| format!("{other}(1)"))
+        .collect();
+    let see_also = format!(
+        "hp(7), {}; README.md in the source tree for the rule format and the XDR set-up.",
+        others.join(", ")
+    );
+    roff.control("SH", ["SEE ALSO"]).text([roman(see_also)]);
     out.write_all(roff.to_roff().as_bytes())?;
 
     man.render_version_section(out)

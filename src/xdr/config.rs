@@ -312,7 +312,8 @@ fn looks_like_legacy(text: &str) -> bool {
 /// Parses the original `config.txt` format: `key=value` lines, split at the
 /// first `=` so a password that contains `=` survives. Leading and trailing
 /// whitespace of keys and values is removed. `host` is the CTIA base URL and
-/// `host_for_token` the IROH base URL. Other keys of that file are ignored.
+/// `host_for_token` the IROH base URL. Other keys of that file are ignored,
+/// except near misses of these four, which are reported as typos.
 pub fn parse_legacy(text: &str, origin: &str) -> Result<FileSettings> {
     let mut settings = FileSettings::default();
 
@@ -334,7 +335,23 @@ pub fn parse_legacy(text: &str, origin: &str) -> Result<FileSettings> {
             "ctr_client_password" => settings.client_password = value,
             "host" => settings.ctia_url = value,
             "host_for_token" => settings.iroh_url = value,
-            _ => {}
+            other => {
+                // Keys the original tool did not read are ignored, but a
+                // near miss of a known key is a typo that would otherwise
+                // surface later as "no credentials".
+                let closest = LEGACY_KEYS
+                    .iter()
+                    .map(|known| (strsim::jaro_winkler(other, known), known))
+                    .filter(|(score, _)| *score > 0.9)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, known)| known);
+                if let Some(known) = closest {
+                    return Err(Error::config(
+                        origin,
+                        format!("line {}: unknown key '{other}'; did you mean '{known}'?", index + 1),
+                    ));
+                }
+            }
         }
     }
 
@@ -712,6 +729,15 @@ mod tests {
             settings,
             warnings: Vec::new(),
         }
+    }
+
+    #[test]
+    fn legacy_typo_is_an_error() {
+        let error = parse_legacy("ctr_client_id=a\nctr_client_pasword=x\nmethod=basic\n", "config.txt")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 2"), "{error}");
+        assert!(error.contains("did you mean 'ctr_client_password'"), "{error}");
     }
 
     #[test]
