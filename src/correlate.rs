@@ -180,8 +180,7 @@ impl Correlator {
 
     /// Reads one NDJSON detection line and counts it.
     pub fn add_line(&mut self, line: &[u8]) -> Result<Counted, RecordError> {
-        let key: DetectionKey<'_> =
-            serde_json::from_slice(line).map_err(|e| RecordError::Json(e.to_string()))?;
+        let key = DetectionKey::from_ndjson(line).map_err(|e| RecordError::Json(e.to_string()))?;
         self.add(&key)
     }
 
@@ -265,14 +264,21 @@ impl Correlator {
     /// Builds the aggregate records, sorted by count descending then address.
     /// With `all` false, only the promoted ones.
     pub fn finish(&self, all: bool) -> Vec<Aggregate> {
+        self.aggregates(all).collect()
+    }
+
+    /// Yields the aggregate records in the order of [`Correlator::finish`],
+    /// building each only when it is taken. Writing them one by one keeps
+    /// the peak memory at the per-address table, where a collected list
+    /// would add a record with several strings for every promoted address.
+    pub fn aggregates(&self, all: bool) -> impl Iterator<Item = Aggregate> + '_ {
         let mut sorted: Vec<(&IpAddr, &Entry)> = self.entries.iter().collect();
-        sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+        sorted.sort_unstable_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
 
         sorted
             .into_iter()
             .map(|(ip, entry)| self.aggregate(*ip, entry))
-            .filter(|aggregate| all || aggregate.promoted)
-            .collect()
+            .filter(move |aggregate| all || aggregate.promoted)
     }
 
     fn aggregate(&self, ip: IpAddr, entry: &Entry) -> Aggregate {

@@ -35,6 +35,7 @@
 
 use std::borrow::Cow;
 use std::io::Write;
+use std::net::IpAddr;
 
 use base64::Engine;
 use bstr::ByteSlice;
@@ -94,8 +95,7 @@ impl DetectionWriter {
         match fields.ip {
             Some(ip) => {
                 out.push(b'"');
-                // An address is ASCII and never needs escaping.
-                let _ = write!(out, "{ip}");
+                write_ip(out, ip, &mut self.itoa);
                 out.push(b'"');
             }
             None => out.extend_from_slice(b"null"),
@@ -172,6 +172,9 @@ fn write_json_str(out: &mut Vec<u8>, text: &str) {
 /// Appends bytes as a JSON string, with U+FFFD for bytes that are not valid
 /// UTF-8. Returns whether the bytes were valid UTF-8.
 fn write_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    if write_json_ascii(out, bytes) {
+        return true;
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => {
             write_json_str(out, text);
@@ -180,6 +183,89 @@ fn write_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
         Err(_) => {
             write_json_str(out, &bytes.to_str_lossy());
             false
+        }
+    }
+}
+
+/// Appends ASCII bytes as a JSON string, escaped exactly as serde_json
+/// escapes them, and returns true. Returns false and appends nothing when
+/// `bytes` holds a non-ASCII byte, which needs the UTF-8 check.
+///
+/// Log lines are almost always ASCII, and copying the runs between the
+/// bytes that need an escape is several times faster than serde_json's
+/// byte-by-byte serializer.
+fn write_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    const CHUNK: usize = 16;
+    let start_len = out.len();
+    out.push(b'"');
+    let mut copied = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        // Skip whole chunks that need nothing; the fixed-size loop compiles
+        // to vector compares.
+        if let Some(chunk) = bytes.get(pos..pos + CHUNK) {
+            if !chunk.iter().fold(false, |stop, &byte| stop | is_special_in_json(byte)) {
+                pos += CHUNK;
+                continue;
+            }
+        }
+        let byte = bytes[pos];
+        if is_special_in_json(byte) {
+            if !byte.is_ascii() {
+                out.truncate(start_len);
+                return false;
+            }
+            out.extend_from_slice(&bytes[copied..pos]);
+            write_json_escape(out, byte);
+            copied = pos + 1;
+        }
+        pos += 1;
+    }
+    out.extend_from_slice(&bytes[copied..]);
+    out.push(b'"');
+    true
+}
+
+/// Bytes that a JSON string cannot hold as they are, and non-ASCII bytes.
+pub(crate) fn is_special_in_json(byte: u8) -> bool {
+    byte < 0x20 || byte >= 0x80 || byte == b'"' || byte == b'\\'
+}
+
+/// Appends the escape of an ASCII byte in serde_json's form: the short
+/// escapes where JSON has one, `\u00XX` with lowercase hex otherwise.
+fn write_json_escape(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match byte {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        0x09 => b't',
+        0x0a => b'n',
+        0x0c => b'f',
+        0x0d => b'r',
+        _ => {
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+            return;
+        }
+    };
+    out.extend_from_slice(&[b'\\', short]);
+}
+
+/// Appends an address in its standard text form; IPv4 without the
+/// formatting machinery, because most records carry one.
+fn write_ip(out: &mut Vec<u8>, ip: IpAddr, itoa: &mut itoa::Buffer) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (index, octet) in v4.octets().into_iter().enumerate() {
+                if index > 0 {
+                    out.push(b'.');
+                }
+                out.extend_from_slice(itoa.format(octet).as_bytes());
+            }
+        }
+        // An address is ASCII and never needs escaping.
+        IpAddr::V6(_) => {
+            let _ = write!(out, "{ip}");
         }
     }
 }
@@ -253,6 +339,193 @@ pub struct DetectionKey<'a> {
     pub target: Option<Cow<'a, str>>,
 }
 
+impl<'a> DetectionKey<'a> {
+    /// Reads the keys of one NDJSON detection line.
+    ///
+    /// Records as hp-match writes them go through a scanner that only
+    /// looks for the five keys and skips every other value with a chunked
+    /// byte search, several times faster than serde_json's generic path.
+    /// Anything that scanner is not sure of (escapes in a key or a wanted
+    /// value, non-ASCII bytes, nested values, numbers with a fraction,
+    /// duplicate keys, syntax errors) goes to serde_json instead, so the
+    /// result and every error are serde_json's.
+    pub fn from_ndjson(line: &'a [u8]) -> Result<DetectionKey<'a>, serde_json::Error> {
+        match fast_key::read(line) {
+            Some(key) => Ok(key),
+            None => serde_json::from_slice(line),
+        }
+    }
+}
+
+/// The fast path of [`DetectionKey::from_ndjson`]: a strict reader of a
+/// subset of JSON that returns `None` where it would need to be lenient.
+mod fast_key {
+    use std::borrow::Cow;
+
+    use super::{DetectionKey, is_special_in_json};
+
+    pub(super) fn read(line: &[u8]) -> Option<DetectionKey<'_>> {
+        let mut reader = Reader { bytes: line, pos: 0 };
+        let mut key = DetectionKey::default();
+        let mut set = [false; 5];
+
+        reader.skip_whitespace();
+        reader.expect(b'{')?;
+        reader.skip_whitespace();
+        if reader.peek()? == b'}' {
+            reader.pos += 1;
+        } else {
+            loop {
+                let name = reader.plain_string()?;
+                reader.skip_whitespace();
+                reader.expect(b':')?;
+                reader.skip_whitespace();
+                let slot = match name {
+                    b"rule" => Some((0, &mut key.rule)),
+                    b"impact" => Some((1, &mut key.impact)),
+                    b"ip" => Some((2, &mut key.ip)),
+                    b"time" => Some((3, &mut key.time)),
+                    b"target" => Some((4, &mut key.target)),
+                    _ => None,
+                };
+                match slot {
+                    Some((index, field)) => {
+                        // serde rejects a repeated field; let it say so.
+                        if set[index] {
+                            return None;
+                        }
+                        set[index] = true;
+                        *field = reader.wanted_value()?;
+                    }
+                    None => reader.skip_value()?,
+                }
+                reader.skip_whitespace();
+                match reader.next()? {
+                    b',' => reader.skip_whitespace(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        reader.skip_whitespace();
+        (reader.pos == line.len()).then_some(key)
+    }
+
+    struct Reader<'a> {
+        bytes: &'a [u8],
+        pos: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        fn peek(&self) -> Option<u8> {
+            self.bytes.get(self.pos).copied()
+        }
+
+        fn next(&mut self) -> Option<u8> {
+            let byte = self.peek()?;
+            self.pos += 1;
+            Some(byte)
+        }
+
+        fn expect(&mut self, wanted: u8) -> Option<()> {
+            (self.next()? == wanted).then_some(())
+        }
+
+        fn skip_whitespace(&mut self) {
+            while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                self.pos += 1;
+            }
+        }
+
+        /// Moves to the next byte that is a quote, a backslash, a control
+        /// character or non-ASCII, and returns it.
+        fn skip_plain(&mut self) -> Option<u8> {
+            const CHUNK: usize = 16;
+            while let Some(chunk) = self.bytes.get(self.pos..self.pos + CHUNK) {
+                if chunk.iter().fold(false, |stop, &byte| stop | is_special_in_json(byte)) {
+                    break;
+                }
+                self.pos += CHUNK;
+            }
+            while let Some(byte) = self.peek() {
+                if is_special_in_json(byte) {
+                    return Some(byte);
+                }
+                self.pos += 1;
+            }
+            None
+        }
+
+        /// A string without escapes and with ASCII bytes only, returned
+        /// without its quotes.
+        fn plain_string(&mut self) -> Option<&'a [u8]> {
+            self.expect(b'"')?;
+            let start = self.pos;
+            if self.skip_plain()? != b'"' {
+                return None;
+            }
+            let text = &self.bytes[start..self.pos];
+            self.pos += 1;
+            Some(text)
+        }
+
+        fn wanted_value(&mut self) -> Option<Option<Cow<'a, str>>> {
+            if self.peek()? == b'"' {
+                let text = self.plain_string()?;
+                // plain_string accepts ASCII only, which is valid UTF-8.
+                return Some(Some(Cow::Borrowed(std::str::from_utf8(text).ok()?)));
+            }
+            self.literal(b"null")?;
+            Some(None)
+        }
+
+        fn literal(&mut self, word: &[u8]) -> Option<()> {
+            let end = self.pos + word.len();
+            (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
+        }
+
+        /// Skips a string (simple escapes allowed), a whole number, or
+        /// `true`, `false` or `null`.
+        fn skip_value(&mut self) -> Option<()> {
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    loop {
+                        match self.skip_plain()? {
+                            b'"' => {
+                                self.pos += 1;
+                                return Some(());
+                            }
+                            b'\\' => {
+                                let escaped = *self.bytes.get(self.pos + 1)?;
+                                if !matches!(escaped, b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') {
+                                    return None;
+                                }
+                                self.pos += 2;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                b't' => self.literal(b"true"),
+                b'f' => self.literal(b"false"),
+                b'n' => self.literal(b"null"),
+                b'0' => {
+                    self.pos += 1;
+                    Some(())
+                }
+                b'1'..=b'9' => {
+                    while matches!(self.peek(), Some(b'0'..=b'9')) {
+                        self.pos += 1;
+                    }
+                    Some(())
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +578,85 @@ mod tests {
             .decode(value["raw_base64"].as_str().unwrap())
             .unwrap();
         assert_eq!(decoded, raw);
+    }
+
+    #[test]
+    fn ascii_escapes_match_serde_json() {
+        for byte in 0u8..0x80 {
+            let text = format!("a{}b", byte as char);
+            let mut ours = Vec::new();
+            assert!(write_json_ascii(&mut ours, text.as_bytes()));
+            assert_eq!(ours, serde_json::to_vec(&text).unwrap(), "byte {byte:#04x}");
+        }
+        let long = "x".repeat(40) + "\"\\\t" + &"y".repeat(17);
+        let mut ours = Vec::new();
+        assert!(write_json_ascii(&mut ours, long.as_bytes()));
+        assert_eq!(ours, serde_json::to_vec(&long).unwrap());
+    }
+
+    #[test]
+    fn non_ascii_leaves_ascii_path() {
+        let mut out = b"{".to_vec();
+        assert!(!write_json_ascii(&mut out, "0123456789abcdef-é".as_bytes()));
+        assert_eq!(out, b"{");
+        assert!(write_json_bytes(&mut out, "é".as_bytes()));
+        assert_eq!(out, "{\"é\"".as_bytes());
+    }
+
+    #[test]
+    fn ip_text_matches_display() {
+        let mut itoa = itoa::Buffer::new();
+        for text in ["0.0.0.0", "192.0.2.7", "255.255.255.255", "10.20.3.40", "2001:db8::1", "::1"] {
+            let ip: IpAddr = text.parse().unwrap();
+            let mut out = Vec::new();
+            write_ip(&mut out, ip, &mut itoa);
+            assert_eq!(out, ip.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn fast_key_reader_agrees_with_serde() {
+        let cases: &[&str] = &[
+            r#"{"rule":"r","name":"n \"q\" \\ \/ \t","impact":"high","ip":"192.0.2.1","status":404,"bytes":0,"time":"2024-03-02T08:15:02+00:00","target":"/a","line":12,"raw":"x"}"#,
+            r#" { "rule" : null , "ip" : "2001:db8::1" , "ok" : true , "no" : false } "#,
+            r#"{}"#,
+            r#"{"rule":"a","rule":"b"}"#,
+            r#"{"rule":"r\u0041"}"#,
+            r#"{"r\u0075le":"x"}"#,
+            r#"{"raw":"\u00e9","rule":"r"}"#,
+            r#"{"rule":"é"}"#,
+            r#"{"status":1.5,"rule":"r"}"#,
+            r#"{"status":-1,"rule":"r"}"#,
+            r#"{"status":01}"#,
+            r#"{"nested":{"a":1},"rule":"r"}"#,
+            r#"{"rule":5}"#,
+            r#"{"rule":"r",}"#,
+            r#"{"rule":"r"} x"#,
+            r#"{"rule":"r""#,
+            "{\"raw\":\"a\tb\"}",
+            r#"{"raw":"bad \q escape"}"#,
+            r#"["rule"]"#,
+            "",
+        ];
+        for case in cases {
+            let fast = DetectionKey::from_ndjson(case.as_bytes()).map_err(|e| e.to_string());
+            let serde = serde_json::from_slice::<DetectionKey<'_>>(case.as_bytes()).map_err(|e| e.to_string());
+            assert_eq!(fast, serde, "{case}");
+        }
+    }
+
+    #[test]
+    fn fast_key_reader_takes_hp_match_records() {
+        let raw = br#"192.0.2.1 - - [02/Mar/2024:08:15:02 +0000] "GET /a?x=1 HTTP/1.1" 200 12 "-" "UA \"quoted\"""#;
+        let set = RuleSet::load(&["classic"], &[] as &[&str]).unwrap();
+        let mut writer = DetectionWriter::new(set.rules());
+        writer.set_line(&LogLine::parse(raw).unwrap(), raw, "x.log", 3);
+        let mut out = Vec::new();
+        writer.write_record(Some(0), &mut out).unwrap();
+        let line = out.strip_suffix(b"\n").unwrap();
+        let key = fast_key::read(line).expect("the fast path reads hp-match's own records");
+        assert_eq!(key, serde_json::from_slice::<DetectionKey<'_>>(line).unwrap());
+        assert_eq!(key.rule.as_deref(), Some("phpmyadmin-login"));
     }
 
     #[test]

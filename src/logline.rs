@@ -67,7 +67,7 @@ impl Frame {
     /// Runs the structural check on a line without its line ending, and
     /// returns where its fields are.
     pub fn find(line: &[u8]) -> Result<Frame, LineError> {
-        let time_open = line.find(b" [").ok_or(LineError::MissingTime)?;
+        let time_open = find_time_open(line).ok_or(LineError::MissingTime)?;
         if time_open == 0 || line[0] == b' ' {
             return Err(LineError::MissingClient);
         }
@@ -91,6 +91,13 @@ impl Frame {
             tail,
         })
     }
+}
+
+/// Finds the first ` [`, where the time field opens. The first `[` of a
+/// line is almost always that one, so a `memchr` for `[` beats a substring
+/// search, which would also build a searcher on every call.
+fn find_time_open(line: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'[', line).find(|&bracket| bracket > 0 && line[bracket - 1] == b' ').map(|bracket| bracket - 1)
 }
 
 /// Finds the quote that closes the request: the first unescaped `"` that is
@@ -227,7 +234,7 @@ impl<'a> LogLine<'a> {
 fn split_head(head: &[u8]) -> Result<(Option<&[u8]>, &[u8]), LineError> {
     let mut fields = [&b""[..]; 4];
     let mut count = 0;
-    for field in head.split_str(" ") {
+    for field in head.split(|byte| *byte == b' ') {
         if count == fields.len() {
             return Err(LineError::BadHead(count + 1));
         }

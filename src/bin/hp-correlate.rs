@@ -128,16 +128,16 @@ fn run(args: &Args) -> Result<ExitCode> {
     })?;
     bad.finish();
 
-    let aggregates = correlator.finish(args.all);
     let mut out = BufWriter::new(io::stdout().lock());
-    for aggregate in &aggregates {
-        serde_json::to_writer(&mut out, aggregate).map_err(io::Error::from)?;
+    let mut promoted = 0u64;
+    for aggregate in correlator.aggregates(args.all) {
+        promoted += u64::from(aggregate.promoted);
+        serde_json::to_writer(&mut out, &aggregate).map_err(io::Error::from)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
 
     if !args.quiet {
-        let promoted = aggregates.iter().filter(|a| a.promoted).count();
         diag::warn(
             "hp-correlate",
             &format_args!(
