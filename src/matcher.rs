@@ -75,9 +75,9 @@ pub struct Scratch {
 pub struct Matcher {
     rules: Vec<CompiledRule>,
     /// Case-sensitive literals; pattern ids start at 0.
-    exact: Option<AhoCorasick>,
+    exact: Option<LiteralScan>,
     /// Case-insensitive literals; pattern ids start at `exact_len`.
-    folded: Option<AhoCorasick>,
+    folded: Option<LiteralScan>,
     exact_len: u32,
     pattern_count: usize,
     /// For each pattern, the rules that its presence proposes.
@@ -88,6 +88,21 @@ pub struct Matcher {
     on_encoded: Vec<u32>,
     group_count: usize,
     source: Vec<Rule>,
+}
+
+/// One set of literals, searched in two steps.
+///
+/// Overlapping search needs `MatchKind::Standard`, and aho-corasick 1.1
+/// builds its vectorised (Teddy) prefilter only for the leftmost match
+/// kinds, so the overlapping scan walks the automaton byte by byte. The
+/// gate, a leftmost automaton over the same literals with that prefilter,
+/// first checks whether any literal occurs at all; most lines of a log
+/// hold none and skip the overlapping scan. The result is the same with or
+/// without the gate.
+#[derive(Debug)]
+struct LiteralScan {
+    gate: AhoCorasick,
+    all: AhoCorasick,
 }
 
 /// Interns literals into pattern ids for one automaton.
@@ -106,20 +121,23 @@ impl PatternTable {
         (self.patterns.len() - 1) as u32
     }
 
-    fn build(&self, fold: bool) -> Option<AhoCorasick> {
+    /// Builds the automaton that reports every occurrence, and the gate
+    /// in front of it.
+    fn build(&self, fold: bool) -> Option<LiteralScan> {
         if self.patterns.is_empty() {
             return None;
         }
-        Some(
+        // Building fails only past the automaton's size limits, which a
+        // rule file cannot reach with its literal counts.
+        let build = |kind| {
             AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
+                .match_kind(kind)
                 .ascii_case_insensitive(fold)
                 .prefilter(true)
                 .build(&self.patterns)
-                // Building fails only past the automaton's size limits,
-                // which a rule file cannot reach with its literal counts.
-                .expect("building the literal automaton"),
-        )
+                .expect("building the literal automaton")
+        };
+        Some(LiteralScan { gate: build(MatchKind::LeftmostFirst), all: build(MatchKind::Standard) })
     }
 }
 
@@ -308,8 +326,11 @@ impl Matcher {
         let generation = scratch.generation;
         let automata = [(self.exact.as_ref(), 0), (self.folded.as_ref(), self.exact_len)];
         for (automaton, offset) in automata {
-            let Some(automaton) = automaton else { continue };
-            for found in automaton.find_overlapping_iter(line) {
+            let Some(LiteralScan { gate, all }) = automaton else { continue };
+            if !gate.is_match(line) {
+                continue;
+            }
+            for found in all.find_overlapping_iter(line) {
                 let pattern = offset as usize + found.pattern().as_usize();
                 if scratch.seen[pattern] == generation {
                     continue;
