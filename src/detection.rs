@@ -195,19 +195,19 @@ fn write_json_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 /// bytes that need an escape is several times faster than serde_json's
 /// byte-by-byte serializer.
 fn write_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
-    const CHUNK: usize = 16;
     let start_len = out.len();
     out.push(b'"');
     let mut copied = 0;
     let mut pos = 0;
     while pos < bytes.len() {
-        // Skip whole chunks that need nothing; the fixed-size loop compiles
-        // to vector compares.
-        if let Some(chunk) = bytes.get(pos..pos + CHUNK) {
-            if !chunk.iter().fold(false, |stop, &byte| stop | is_special_in_json(byte)) {
-                pos += CHUNK;
+        // Jump to the next special byte a chunk at a time.
+        if let Some(chunk) = bytes[pos..].first_chunk::<JSON_CHUNK>() {
+            let mask = special_mask(chunk);
+            if mask == 0 {
+                pos += JSON_CHUNK;
                 continue;
             }
+            pos += mask.trailing_zeros() as usize;
         }
         let byte = bytes[pos];
         if is_special_in_json(byte) {
@@ -227,8 +227,41 @@ fn write_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 }
 
 /// Bytes that a JSON string cannot hold as they are, and non-ASCII bytes.
+#[inline]
 pub(crate) fn is_special_in_json(byte: u8) -> bool {
-    byte < 0x20 || byte >= 0x80 || byte == b'"' || byte == b'\\'
+    (byte < 0x20) | (byte >= 0x80) | (byte == b'"') | (byte == b'\\')
+}
+
+/// Bytes checked at a time by [`special_mask`].
+pub(crate) const JSON_CHUNK: usize = 16;
+
+/// Returns a mask with bit `i` set when byte `i` of `chunk` is special in
+/// JSON (see [`is_special_in_json`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn special_mask(chunk: &[u8; JSON_CHUNK]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the unaligned load
+    // reads exactly the 16 bytes of `chunk`.
+    unsafe {
+        let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
+        // A signed compare: bytes of 0x80 and more are negative, so one
+        // compare finds them and the control characters.
+        let low = _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20));
+        let quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+        _mm_movemask_epi8(_mm_or_si128(low, _mm_or_si128(quote, backslash))) as u32
+    }
+}
+
+/// Returns a mask with bit `i` set when byte `i` of `chunk` is special in
+/// JSON (see [`is_special_in_json`]).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn special_mask(chunk: &[u8; JSON_CHUNK]) -> u32 {
+    chunk.iter().enumerate().fold(0, |mask, (i, &byte)| mask | (u32::from(is_special_in_json(byte)) << i))
 }
 
 /// Appends the escape of an ASCII byte in serde_json's form: the short
@@ -362,7 +395,7 @@ impl<'a> DetectionKey<'a> {
 mod fast_key {
     use std::borrow::Cow;
 
-    use super::{DetectionKey, is_special_in_json};
+    use super::{DetectionKey, JSON_CHUNK, is_special_in_json, special_mask};
 
     pub(super) fn read(line: &[u8]) -> Option<DetectionKey<'_>> {
         let mut reader = Reader { bytes: line, pos: 0 };
@@ -440,12 +473,13 @@ mod fast_key {
         /// Moves to the next byte that is a quote, a backslash, a control
         /// character or non-ASCII, and returns it.
         fn skip_plain(&mut self) -> Option<u8> {
-            const CHUNK: usize = 16;
-            while let Some(chunk) = self.bytes.get(self.pos..self.pos + CHUNK) {
-                if chunk.iter().fold(false, |stop, &byte| stop | is_special_in_json(byte)) {
-                    break;
+            while let Some(chunk) = self.bytes[self.pos..].first_chunk::<JSON_CHUNK>() {
+                let mask = special_mask(chunk);
+                if mask != 0 {
+                    self.pos += mask.trailing_zeros() as usize;
+                    return Some(self.bytes[self.pos]);
                 }
-                self.pos += CHUNK;
+                self.pos += JSON_CHUNK;
             }
             while let Some(byte) = self.peek() {
                 if is_special_in_json(byte) {

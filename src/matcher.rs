@@ -101,8 +101,29 @@ pub struct Matcher {
 /// without the gate.
 #[derive(Debug)]
 struct LiteralScan {
-    gate: AhoCorasick,
+    gate: Gate,
     all: AhoCorasick,
+}
+
+/// The check whether any literal occurs. The packed (Teddy) searcher is
+/// used where it can be built, because `AhoCorasick` picks a search for
+/// the literals' first bytes instead when there are few of them, and
+/// first bytes such as `p` and `t` occur everywhere in a log line.
+#[derive(Debug)]
+enum Gate {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Gate {
+    /// Returns where the leftmost literal starts. No literal occurs before
+    /// it, so the overlapping scan can start there.
+    fn find_start(&self, haystack: &[u8]) -> Option<usize> {
+        match self {
+            Gate::Packed(searcher) => searcher.find(haystack).map(|found| found.start()),
+            Gate::Automaton(automaton) => automaton.find(haystack).map(|found| found.start()),
+        }
+    }
 }
 
 /// Interns literals into pattern ids for one automaton.
@@ -137,7 +158,23 @@ impl PatternTable {
                 .build(&self.patterns)
                 .expect("building the literal automaton")
         };
-        Some(LiteralScan { gate: build(MatchKind::LeftmostFirst), all: build(MatchKind::Standard) })
+        // The packed searcher has no case folding, so folded literals use
+        // a leftmost automaton, which adds the case variants to its own
+        // prefilter.
+        let packed = if fold {
+            None
+        } else {
+            aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(&self.patterns)
+                .build()
+        };
+        let gate = match packed {
+            Some(searcher) => Gate::Packed(searcher),
+            None => Gate::Automaton(build(MatchKind::LeftmostFirst)),
+        };
+        Some(LiteralScan { gate, all: build(MatchKind::Standard) })
     }
 }
 
@@ -327,10 +364,8 @@ impl Matcher {
         let automata = [(self.exact.as_ref(), 0), (self.folded.as_ref(), self.exact_len)];
         for (automaton, offset) in automata {
             let Some(LiteralScan { gate, all }) = automaton else { continue };
-            if !gate.is_match(line) {
-                continue;
-            }
-            for found in all.find_overlapping_iter(line) {
+            let Some(start) = gate.find_start(line) else { continue };
+            for found in all.find_overlapping_iter(&line[start..]) {
                 let pattern = offset as usize + found.pattern().as_usize();
                 if scratch.seen[pattern] == generation {
                     continue;
