@@ -137,7 +137,7 @@ impl DetectionWriter {
         write_json_opt(out, fields.user_agent);
 
         out.extend_from_slice(b",\"file\":");
-        write_json_str(out, file);
+        write_json_bytes(out, file.as_bytes());
         out.extend_from_slice(b",\"line\":");
         out.extend_from_slice(self.itoa.format(line_number).as_bytes());
 
