@@ -444,6 +444,14 @@ mod fast_key {
         (reader.pos == line.len()).then_some(key)
     }
 
+    /// Views bytes that [`Reader::skip_plain`] passed over as text.
+    fn ascii_str(bytes: &[u8]) -> &str {
+        // SAFETY: skip_plain stops at every byte of 0x80 or more (see
+        // is_special_in_json), and the callers reject those, so `bytes` is
+        // ASCII, which is valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
     struct Reader<'a> {
         bytes: &'a [u8],
         pos: usize,
@@ -503,16 +511,50 @@ mod fast_key {
             Some(text)
         }
 
+        /// A string, borrowed when it has no escapes, or `null`.
         fn wanted_value(&mut self) -> Option<Option<Cow<'a, str>>> {
-            if self.peek()? == b'"' {
-                let text = self.plain_string()?;
-                // SAFETY: plain_string returns only strings whose bytes are
-                // all below 0x80 (see is_special_in_json), and ASCII is
-                // valid UTF-8.
-                return Some(Some(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(text) })));
+            if self.peek()? != b'"' {
+                self.literal(b"null")?;
+                return Some(None);
             }
-            self.literal(b"null")?;
-            Some(None)
+            self.pos += 1;
+            let start = self.pos;
+            let mut owned: Option<String> = None;
+            let mut copied = start;
+            loop {
+                match self.skip_plain()? {
+                    b'"' => break,
+                    b'\\' => {
+                        // Only the one-letter escapes; `\u` goes to serde.
+                        let unescaped = match *self.bytes.get(self.pos + 1)? {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            _ => return None,
+                        };
+                        let text = owned.get_or_insert_with(String::new);
+                        text.push_str(ascii_str(&self.bytes[copied..self.pos]));
+                        text.push(unescaped);
+                        self.pos += 2;
+                        copied = self.pos;
+                    }
+                    _ => return None,
+                }
+            }
+            let rest = ascii_str(&self.bytes[copied..self.pos]);
+            self.pos += 1;
+            Some(Some(match owned {
+                None => Cow::Borrowed(rest),
+                Some(mut text) => {
+                    text.push_str(rest);
+                    Cow::Owned(text)
+                }
+            }))
         }
 
         fn literal(&mut self, word: &[u8]) -> Option<()> {
@@ -657,6 +699,11 @@ mod tests {
             r#" { "rule" : null , "ip" : "2001:db8::1" , "ok" : true , "no" : false } "#,
             r#"{}"#,
             r#"{"rule":"a","rule":"b"}"#,
+            r#"{"target":"/a\"b\\c\/d\te\b\f\n\r","rule":"r"}"#,
+            r#"{"target":"\\x16\\x03","time":"\""}"#,
+            r#"{"target":"a\qb"}"#,
+            r#"{"target":"a\u0041b"}"#,
+            "{\"target\":\"a\tb\"}",
             r#"{"rule":"r\u0041"}"#,
             r#"{"r\u0075le":"x"}"#,
             r#"{"raw":"\u00e9","rule":"r"}"#,
@@ -693,6 +740,9 @@ mod tests {
         let key = fast_key::read(line).expect("the fast path reads hp-match's own records");
         assert_eq!(key, serde_json::from_slice::<DetectionKey<'_>>(line).unwrap());
         assert_eq!(key.rule.as_deref(), Some("phpmyadmin-login"));
+
+        let escaped = fast_key::read(br#"{"target":"\\x16\"a\""}"#).expect("one-letter escapes stay on the fast path");
+        assert_eq!(escaped.target.as_deref(), Some(r#"\x16"a""#));
     }
 
     #[test]
