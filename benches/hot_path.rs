@@ -25,7 +25,8 @@ fn classic() -> RuleSet {
     RuleSet::load(&["classic"], &[] as &[&str]).expect("the classic pack loads")
 }
 
-/// The records that hp-match writes for the sample, one per fired rule.
+/// Builds the records that hp-match writes for the sample, one per fired
+/// rule.
 fn sample_records() -> Vec<u8> {
     let set = classic();
     let matcher = Matcher::new(&set);

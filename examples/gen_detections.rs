@@ -17,7 +17,7 @@ use hp::rules::RuleSet;
 
 const DEFAULT_ADDRESSES: u64 = 100_000;
 
-/// 198.18.0.0/15 holds 131,072 addresses.
+/// 198.18.0.0/15 contains 131,072 addresses.
 const MAX_ADDRESSES: u64 = 131_072;
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

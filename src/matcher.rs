@@ -98,9 +98,9 @@ pub struct Matcher {
 /// 1.1 builds its vectorised (Teddy) prefilter only for the leftmost match
 /// kinds, so that search walks the automaton byte by byte over every line.
 /// Where Teddy can be built, [`LiteralScan::Packed`] finds the leftmost
-/// matches with it instead and recovers the overlapping ones by comparing
-/// the few literals that can start inside each match; the set of literals
-/// found is the same.
+/// matches with it instead. It recovers the overlapping ones by comparing
+/// the few literals that can start inside each match, so the set of
+/// literals found is the same.
 #[derive(Debug)]
 enum LiteralScan {
     Packed {
@@ -108,9 +108,9 @@ enum LiteralScan {
         searcher: aho_corasick::packed::Searcher,
         patterns: Vec<Vec<u8>>,
         /// For each pattern, the literals that can start inside a match of
-        /// it, with their offset from the match's start. A literal that
-        /// starts inside a match but is not listed cannot occur there; one
-        /// that starts after the match is found by the leftmost search.
+        /// it, with their offset from the match's start. A literal that is
+        /// not listed cannot occur inside the match. One that starts after
+        /// the match is found by the leftmost search.
         overlaps: Vec<Vec<(usize, u32)>>,
     },
     /// The overlapping automaton, for folded literals (the packed searcher
@@ -762,7 +762,7 @@ mod tests {
         assert!(fired(&set, wrong_method).is_empty());
     }
 
-    /// The literals that a plain overlapping search finds in `line`.
+    /// Returns the literals that a plain overlapping search finds in `line`.
     fn overlapping_reference(patterns: &[Vec<u8>], line: &[u8]) -> Vec<usize> {
         let automaton = AhoCorasick::new(patterns).unwrap();
         let mut found: Vec<usize> = automaton.find_overlapping_iter(line).map(|m| m.pattern().as_usize()).collect();

@@ -64,7 +64,7 @@ enum Malformed {
 }
 
 /// Bytes of input handed to a worker thread at a time. A chunk ends at a
-/// line end, so it holds whole lines, except for a line longer than
+/// line end, so it contains whole lines, except for a line longer than
 /// [`MAX_LINE_BYTES`], which gets a chunk of its own.
 const CHUNK_BYTES: usize = 1 << 20;
 
@@ -96,7 +96,7 @@ struct LineScanner<'m> {
     all: bool,
 }
 
-/// What became of one line, besides the records written for it.
+/// The outcome of one line, apart from the records written for it.
 enum LineOutcome {
     Skipped,
     Wrote,
@@ -112,7 +112,7 @@ struct Chunk {
     records: Vec<u8>,
 }
 
-/// What a worker made of a chunk.
+/// A worker's result for one chunk.
 struct ChunkResult {
     /// The chunk's input buffer, returned for reuse.
     data: Vec<u8>,
@@ -377,7 +377,7 @@ impl<'m> LineScanner<'m> {
     ///
     /// Lines are split as [`LineReader`] splits them: without their `\n` or
     /// `\r\n`, and a line longer than [`MAX_LINE_BYTES`] cut to that size
-    /// and flagged. The chunk holds whole lines, so no copy is needed.
+    /// and flagged. The chunk contains whole lines, so no copy is needed.
     fn scan_chunk(&mut self, name: &str, chunk: Chunk) -> ChunkResult {
         let mut result = ChunkResult {
             data: Vec::new(),
@@ -432,9 +432,9 @@ impl<R: Read> Chunker<R> {
     ///
     /// A chunk ends at a line end, except for the last line of an input
     /// without a final newline, and for a line longer than
-    /// [`MAX_LINE_BYTES`]: its chunk is the line's start, which
-    /// [`LineScanner::scan_chunk`] cuts and flags, and the rest of the line
-    /// is dropped here.
+    /// [`MAX_LINE_BYTES`]. The chunk of such a line is its start, which
+    /// [`LineScanner::scan_chunk`] cuts and flags. The rest of the line is
+    /// dropped here.
     fn next_chunk(&mut self, mut buffer: Vec<u8>, records: Vec<u8>) -> io::Result<Option<Chunk>> {
         loop {
             if self.eof {
@@ -510,8 +510,8 @@ mod tests {
         (out, scanner.stats().clone())
     }
 
-    /// An input of several chunks with the hard cases: CRLF, blank and
-    /// malformed lines, a line over the size limit, no final newline.
+    /// Builds an input of several chunks with the hard cases: CRLF, blank
+    /// and malformed lines, a line over the size limit, no final newline.
     fn hard_input() -> Vec<u8> {
         let sample = include_bytes!("../data/honeypot-access.log");
         let mut input = Vec::new();
