@@ -460,20 +460,24 @@ mod fast_key {
     }
 
     impl<'a> Reader<'a> {
+        #[inline(always)]
         fn peek(&self) -> Option<u8> {
             self.bytes.get(self.pos).copied()
         }
 
+        #[inline(always)]
         fn next(&mut self) -> Option<u8> {
             let byte = self.peek()?;
             self.pos += 1;
             Some(byte)
         }
 
+        #[inline(always)]
         fn expect(&mut self, wanted: u8) -> Option<()> {
             (self.next()? == wanted).then_some(())
         }
 
+        #[inline(always)]
         fn skip_whitespace(&mut self) {
             while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
                 self.pos += 1;
@@ -482,6 +486,7 @@ mod fast_key {
 
         /// Moves to the next byte that is a quote, a backslash, a control
         /// character or non-ASCII, and returns it.
+        #[inline(always)]
         fn skip_plain(&mut self) -> Option<u8> {
             while let Some(chunk) = self.bytes[self.pos..].first_chunk::<JSON_CHUNK>() {
                 let mask = special_mask(chunk);
@@ -502,6 +507,7 @@ mod fast_key {
 
         /// Reads a string without escapes and with ASCII bytes only, and
         /// returns it without its quotes.
+        #[inline(always)]
         fn plain_string(&mut self) -> Option<&'a [u8]> {
             self.expect(b'"')?;
             let start = self.pos;
@@ -559,6 +565,7 @@ mod fast_key {
             }))
         }
 
+        #[inline(always)]
         fn literal(&mut self, word: &[u8]) -> Option<()> {
             let end = self.pos + word.len();
             (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
