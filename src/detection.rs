@@ -228,7 +228,7 @@ fn write_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 /// Bytes that a JSON string cannot hold as they are, and non-ASCII bytes.
 #[inline]
 pub(crate) fn is_special_in_json(byte: u8) -> bool {
-    (byte < 0x20) | (byte >= 0x80) | (byte == b'"') | (byte == b'\\')
+    !(0x20..0x80).contains(&byte) | (byte == b'"') | (byte == b'\\')
 }
 
 /// Bytes checked at a time by [`special_mask`].
