@@ -378,6 +378,11 @@ impl<'m> LineScanner<'m> {
     /// Lines are split as [`LineReader`] splits them: without their `\n` or
     /// `\r\n`, and a line longer than [`MAX_LINE_BYTES`] cut to that size
     /// and flagged. The chunk contains whole lines, so no copy is needed.
+    ///
+    /// NOTE: `LineReader` cuts a line once [`MAX_LINE_BYTES`] are buffered
+    /// without a line end, which depends on its read sizes. A line within
+    /// one read (64 KiB) of the limit can therefore be cut on one path and
+    /// kept whole on the other.
     fn scan_chunk(&mut self, name: &str, chunk: Chunk) -> ChunkResult {
         let mut result = ChunkResult {
             data: Vec::new(),
