@@ -198,27 +198,18 @@ fn write_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     out.push(b'"');
     let mut copied = 0;
     let mut pos = 0;
-    while pos < bytes.len() {
-        // Jump to the next special byte a chunk at a time.
-        if let Some(chunk) = bytes[pos..].first_chunk::<JSON_CHUNK>() {
-            let mask = special_mask(chunk);
-            if mask == 0 {
-                pos += JSON_CHUNK;
-                continue;
-            }
-            pos += mask.trailing_zeros() as usize;
+    // Jump from special byte to special byte a chunk at a time.
+    while let Some(offset) = next_special(bytes, pos) {
+        let at = pos + offset;
+        let byte = bytes[at];
+        if !byte.is_ascii() {
+            out.truncate(start_len);
+            return false;
         }
-        let byte = bytes[pos];
-        if is_special_in_json(byte) {
-            if !byte.is_ascii() {
-                out.truncate(start_len);
-                return false;
-            }
-            out.extend_from_slice(&bytes[copied..pos]);
-            write_json_escape(out, byte);
-            copied = pos + 1;
-        }
-        pos += 1;
+        out.extend_from_slice(&bytes[copied..at]);
+        write_json_escape(out, byte);
+        copied = at + 1;
+        pos = at + 1;
     }
     out.extend_from_slice(&bytes[copied..]);
     out.push(b'"');
@@ -226,6 +217,9 @@ fn write_json_ascii(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
 }
 
 /// Bytes that a JSON string cannot hold as they are, and non-ASCII bytes.
+// Only the portable `special_mask` and the tests call this: the SSE2 one
+// tests the same bytes with vector compares.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 #[inline]
 pub(crate) fn is_special_in_json(byte: u8) -> bool {
     !(0x20..0x80).contains(&byte) | (byte == b'"') | (byte == b'\\')
@@ -233,6 +227,31 @@ pub(crate) fn is_special_in_json(byte: u8) -> bool {
 
 /// Bytes checked at a time by [`special_mask`].
 pub(crate) const JSON_CHUNK: usize = 16;
+
+/// Returns the offset from `start` of the next byte of `bytes` that is
+/// special in JSON, or `None` when there is none.
+#[inline(always)]
+pub(crate) fn next_special(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut pos = start;
+    while pos < bytes.len() {
+        let mask = match bytes[pos..].first_chunk::<JSON_CHUNK>() {
+            Some(chunk) => special_mask(chunk),
+            None => {
+                // Pad the tail with spaces, which are not special, so that
+                // it takes the same vector test.
+                let tail = &bytes[pos..];
+                let mut padded = [b' '; JSON_CHUNK];
+                padded[..tail.len()].copy_from_slice(tail);
+                special_mask(&padded)
+            }
+        };
+        if mask != 0 {
+            return Some(pos - start + mask.trailing_zeros() as usize);
+        }
+        pos += JSON_CHUNK;
+    }
+    None
+}
 
 /// Returns a mask with bit `i` set when byte `i` of `chunk` is special in
 /// JSON (see [`is_special_in_json`]).
@@ -396,7 +415,7 @@ impl<'a> DetectionKey<'a> {
 mod fast_key {
     use std::borrow::Cow;
 
-    use super::{DetectionKey, JSON_CHUNK, is_special_in_json, special_mask};
+    use super::{DetectionKey, JSON_CHUNK, next_special, special_mask};
 
     pub(super) fn read(line: &[u8]) -> Option<DetectionKey<'_>> {
         let mut reader = Reader { bytes: line, pos: 0 };
@@ -496,13 +515,9 @@ mod fast_key {
                 }
                 self.pos += JSON_CHUNK;
             }
-            while let Some(byte) = self.peek() {
-                if is_special_in_json(byte) {
-                    return Some(byte);
-                }
-                self.pos += 1;
-            }
-            None
+            // Fewer than 16 bytes of the line are left.
+            self.pos += next_special(self.bytes, self.pos)?;
+            Some(self.bytes[self.pos])
         }
 
         /// Reads a string without escapes and with ASCII bytes only, and
@@ -679,6 +694,28 @@ mod tests {
         let mut ours = Vec::new();
         assert!(write_json_ascii(&mut ours, long.as_bytes()));
         assert_eq!(ours, serde_json::to_vec(&long).unwrap());
+    }
+
+    #[test]
+    fn special_mask_agrees_with_byte_test() {
+        for first in (0..=255u8).step_by(16) {
+            let chunk: [u8; JSON_CHUNK] = std::array::from_fn(|i| first + i as u8);
+            let expected = chunk.iter().enumerate().fold(0u32, |mask, (i, &byte)| mask | (u32::from(is_special_in_json(byte)) << i));
+            assert_eq!(special_mask(&chunk), expected, "bytes from {first:#04x}");
+        }
+    }
+
+    #[test]
+    fn next_special_finds_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = b'"';
+                assert_eq!(next_special(&bytes, 0), Some(at), "len {len}, at {at}");
+                assert_eq!(next_special(&bytes, at + 1), None, "len {len}, after {at}");
+            }
+            assert_eq!(next_special(&vec![b'a'; len], 0), None);
+        }
     }
 
     #[test]
