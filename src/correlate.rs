@@ -121,7 +121,7 @@ pub enum RecordError {
     MissingIp,
     #[error("invalid 'ip' {0:?}: not an IPv4 or IPv6 address")]
     InvalidIp(String),
-    #[error("the record has no 'time'")]
+    #[error("the record has no 'time', so it is not a detection record; hp-correlate reads hp-match's output")]
     MissingTime,
     #[error("invalid 'time': {0}")]
     InvalidTime(String),
@@ -168,6 +168,11 @@ pub struct Correlator {
     /// Per interned rule: counts toward promotion, and its impact weight.
     rule_promotes: Vec<bool>,
     rule_weights: Vec<u64>,
+    /// The last `ip` and `time` texts and what they parsed to. Records of
+    /// one log line, and of a burst from one address, repeat them, so this
+    /// saves about half of the parsing.
+    last_ip: (String, Option<IpAddr>),
+    last_time: (String, Option<LogTime>),
 }
 
 impl Correlator {
@@ -179,27 +184,52 @@ impl Correlator {
             rule_names: Vec::new(),
             rule_promotes: Vec::new(),
             rule_weights: Vec::new(),
+            last_ip: (String::new(), None),
+            last_time: (String::new(), None),
         }
     }
 
     /// Reads one NDJSON detection line and counts it.
     pub fn add_line(&mut self, line: &[u8]) -> Result<Counted, RecordError> {
-        let key: DetectionKey<'_> =
-            serde_json::from_slice(line).map_err(|e| RecordError::Json(e.to_string()))?;
+        let key = DetectionKey::from_ndjson(line).map_err(|e| RecordError::Json(e.to_string()))?;
         self.add(&key)
     }
 
     /// Counts one detection.
     pub fn add(&mut self, key: &DetectionKey<'_>) -> Result<Counted, RecordError> {
+        // Every detection record has a time, even an `hp-match --all` record
+        // whose rule is null; a line without one is something else, such as
+        // an aggregate record or a raw log line.
+        if key.time.is_none() {
+            return Err(RecordError::MissingTime);
+        }
         let Some(rule) = key.rule.as_deref() else {
             return Ok(Counted::NoRule);
         };
         let ip = match key.ip.as_deref() {
             None => return Ok(Counted::NoAddress),
-            Some(text) => text.parse::<IpAddr>().map_err(|_| RecordError::InvalidIp(text.to_owned()))?,
+            Some(text) => match self.last_ip {
+                (ref cached, Some(ip)) if cached == text => ip,
+                _ => {
+                    let ip = text.parse::<IpAddr>().map_err(|_| RecordError::InvalidIp(text.to_owned()))?;
+                    self.last_ip.0.clear();
+                    self.last_ip.0.push_str(text);
+                    self.last_ip.1 = Some(ip);
+                    ip
+                }
+            },
         };
-        let time = key.time.as_deref().ok_or(RecordError::MissingTime)?;
-        let time = LogTime::parse_rfc3339(time).map_err(|e| RecordError::InvalidTime(e.to_string()))?;
+        let text = key.time.as_deref().ok_or(RecordError::MissingTime)?;
+        let time = match self.last_time {
+            (ref cached, Some(time)) if cached == text => time,
+            _ => {
+                let time = LogTime::parse_rfc3339(text).map_err(|e| RecordError::InvalidTime(e.to_string()))?;
+                self.last_time.0.clear();
+                self.last_time.0.push_str(text);
+                self.last_time.1 = Some(time);
+                time
+            }
+        };
 
         let rule_id = self.intern_rule(rule, key.impact.as_deref());
         let promotes = self.rule_promotes[rule_id as usize];
@@ -301,14 +331,21 @@ impl Correlator {
     /// Builds the aggregate records, sorted by count descending then address.
     /// With `all` false, only the promoted ones.
     pub fn finish(&self, all: bool) -> Vec<Aggregate> {
+        self.aggregates(all).collect()
+    }
+
+    /// Yields the aggregate records in the order of [`Correlator::finish`],
+    /// building each only when it is taken. Writing them one by one keeps
+    /// the peak memory at the per-address table, where a collected list
+    /// would add a record with several strings for every promoted address.
+    pub fn aggregates(&self, all: bool) -> impl Iterator<Item = Aggregate> + '_ {
         let mut sorted: Vec<(&IpAddr, &Entry)> = self.entries.iter().collect();
-        sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+        sorted.sort_unstable_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
 
         sorted
             .into_iter()
             .map(|(ip, entry)| self.aggregate(*ip, entry))
-            .filter(|aggregate| all || aggregate.promoted)
-            .collect()
+            .filter(move |aggregate| all || aggregate.promoted)
     }
 
     fn aggregate(&self, ip: IpAddr, entry: &Entry) -> Aggregate {
@@ -516,8 +553,44 @@ mod tests {
             Err(RecordError::InvalidIp("nope".to_owned()))
         );
         assert_eq!(correlator.add_line(br#"{"rule":"x","ip":"192.0.2.1"}"#), Err(RecordError::MissingTime));
-        assert_eq!(correlator.add_line(br#"{"rule":null,"ip":"192.0.2.1"}"#), Ok(Counted::NoRule));
-        assert_eq!(correlator.add_line(br#"{"rule":"x","ip":null}"#), Ok(Counted::NoAddress));
+        assert_eq!(
+            correlator.add_line(br#"{"rule":null,"ip":"192.0.2.1","time":"2021-03-28T10:00:00+00:00"}"#),
+            Ok(Counted::NoRule)
+        );
+        assert_eq!(
+            correlator.add_line(br#"{"rule":"x","ip":null,"time":"2021-03-28T10:00:00+00:00"}"#),
+            Ok(Counted::NoAddress)
+        );
+        assert_eq!(correlator.add_line(b"{}"), Err(RecordError::MissingTime));
+        assert_eq!(correlator.add_line(br#"{"ip":"192.0.2.1"}"#), Err(RecordError::MissingTime));
+        assert_eq!(
+            correlator.add_line(br#"{"ip":"192.0.2.1","count":3,"promoted":true,"first_seen":"2021-03-28T10:00:00+00:00"}"#),
+            Err(RecordError::MissingTime)
+        );
+    }
+
+    #[test]
+    fn repeated_texts_parse_alike() {
+        let mut correlator = Correlator::new(CorrelateOptions { rules: PromotionRules::All, ..CorrelateOptions::default() });
+        let first = detection("x", "192.0.2.1", "2021-03-28T10:00:00+02:00");
+        assert_eq!(correlator.add_line(first.as_bytes()), Ok(Counted::Detection("192.0.2.1".parse().unwrap())));
+        assert_eq!(correlator.add_line(first.as_bytes()), Ok(Counted::Detection("192.0.2.1".parse().unwrap())));
+        let other_time = detection("x", "192.0.2.1", "2021-03-28T11:00:00+02:00");
+        assert_eq!(correlator.add_line(other_time.as_bytes()), Ok(Counted::Detection("192.0.2.1".parse().unwrap())));
+        assert_eq!(
+            correlator.add_line(br#"{"rule":"x","ip":"","time":"2021-03-28T10:00:00+02:00"}"#),
+            Err(RecordError::InvalidIp(String::new()))
+        );
+        assert!(matches!(
+            correlator.add_line(br#"{"rule":"x","ip":"192.0.2.1","time":""}"#),
+            Err(RecordError::InvalidTime(_))
+        ));
+
+        let out = correlator.finish(true);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].count, 3);
+        assert_eq!(out[0].first_seen, "2021-03-28T10:00:00+02:00");
+        assert_eq!(out[0].last_seen, "2021-03-28T11:00:00+02:00");
     }
 
     #[test]

@@ -75,9 +75,9 @@ pub struct Scratch {
 pub struct Matcher {
     rules: Vec<CompiledRule>,
     /// Case-sensitive literals; pattern ids start at 0.
-    exact: Option<AhoCorasick>,
+    exact: Option<LiteralScan>,
     /// Case-insensitive literals; pattern ids start at `exact_len`.
-    folded: Option<AhoCorasick>,
+    folded: Option<LiteralScan>,
     exact_len: u32,
     pattern_count: usize,
     /// For each pattern, the rules that its presence proposes.
@@ -88,6 +88,84 @@ pub struct Matcher {
     on_encoded: Vec<u32>,
     group_count: usize,
     source: Vec<Rule>,
+}
+
+/// One set of literals and the search that finds which of them occur in
+/// a line.
+///
+/// The rules need every literal that occurs, overlaps included, which is
+/// what `MatchKind::Standard` overlapping search gives. But aho-corasick
+/// 1.1 builds its vectorised (Teddy) prefilter only for the leftmost match
+/// kinds, so that search walks the automaton byte by byte over every line.
+/// Where Teddy can be built, [`LiteralScan::Packed`] finds the leftmost
+/// matches with it instead. It recovers the overlapping ones by comparing
+/// the few literals that can start inside each match, so the set of
+/// literals found is the same.
+#[derive(Debug)]
+enum LiteralScan {
+    Packed {
+        /// Leftmost-first, non-overlapping.
+        searcher: aho_corasick::packed::Searcher,
+        patterns: Vec<Vec<u8>>,
+        /// For each pattern, the literals that can start inside a match of
+        /// it, with their offset from the match's start. A literal that is
+        /// not listed cannot occur inside the match. One that starts after
+        /// the match is found by the leftmost search.
+        overlaps: Vec<Vec<(usize, u32)>>,
+    },
+    /// The overlapping automaton, for folded literals (the packed searcher
+    /// has no case folding) and where Teddy is unavailable, behind a
+    /// leftmost automaton that checks first whether any literal occurs.
+    Automaton { gate: AhoCorasick, all: AhoCorasick },
+}
+
+impl LiteralScan {
+    /// Calls `found` with the id of each literal that occurs in `line`, at
+    /// least once for each and possibly more often.
+    fn for_each_found(&self, line: &[u8], mut found: impl FnMut(usize)) {
+        match self {
+            LiteralScan::Packed { searcher, patterns, overlaps } => {
+                for leftmost in searcher.find_iter(line) {
+                    let pattern = leftmost.pattern().as_usize();
+                    found(pattern);
+                    for &(offset, other) in &overlaps[pattern] {
+                        if line[leftmost.start() + offset..].starts_with(&patterns[other as usize]) {
+                            found(other as usize);
+                        }
+                    }
+                }
+            }
+            LiteralScan::Automaton { gate, all } => {
+                // No literal starts before the leftmost match.
+                let Some(first) = gate.find(line) else { return };
+                for overlapping in all.find_overlapping_iter(&line[first.start()..]) {
+                    found(overlapping.pattern().as_usize());
+                }
+            }
+        }
+    }
+}
+
+/// Returns, for each pattern, the other patterns that can start inside a
+/// match of it, with their offsets: those that lie within it there, and
+/// those that begin with the rest of the match from there.
+fn overlaps(patterns: &[Vec<u8>]) -> Vec<Vec<(usize, u32)>> {
+    patterns
+        .iter()
+        .enumerate()
+        .map(|(index, pattern)| {
+            let mut found = Vec::new();
+            for offset in 0..pattern.len() {
+                for (other_index, other) in patterns.iter().enumerate() {
+                    let shared = other.len().min(pattern.len() - offset);
+                    if other_index != index && other[..shared] == pattern[offset..offset + shared] {
+                        found.push((offset, other_index as u32));
+                    }
+                }
+            }
+            found
+        })
+        .collect()
 }
 
 /// Interns literals into pattern ids for one automaton.
@@ -106,20 +184,38 @@ impl PatternTable {
         (self.patterns.len() - 1) as u32
     }
 
-    fn build(&self, fold: bool) -> Option<AhoCorasick> {
+    /// Builds the search for these literals.
+    fn build(&self, fold: bool) -> Option<LiteralScan> {
         if self.patterns.is_empty() {
             return None;
         }
-        Some(
+        // Building fails only past the automaton's size limits, which a
+        // rule file cannot reach with its literal counts.
+        let build = |kind| {
             AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
+                .match_kind(kind)
                 .ascii_case_insensitive(fold)
                 .prefilter(true)
                 .build(&self.patterns)
-                // Building fails only past the automaton's size limits,
-                // which a rule file cannot reach with its literal counts.
-                .expect("building the literal automaton"),
-        )
+                .expect("building the literal automaton")
+        };
+        let packed = if fold {
+            None
+        } else {
+            aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(&self.patterns)
+                .build()
+        };
+        Some(match packed {
+            Some(searcher) => LiteralScan::Packed {
+                searcher,
+                patterns: self.patterns.clone(),
+                overlaps: overlaps(&self.patterns),
+            },
+            None => LiteralScan::Automaton { gate: build(MatchKind::LeftmostFirst), all: build(MatchKind::Standard) },
+        })
     }
 }
 
@@ -309,16 +405,16 @@ impl Matcher {
         let automata = [(self.exact.as_ref(), 0), (self.folded.as_ref(), self.exact_len)];
         for (automaton, offset) in automata {
             let Some(automaton) = automaton else { continue };
-            for found in automaton.find_overlapping_iter(line) {
-                let pattern = offset as usize + found.pattern().as_usize();
+            automaton.for_each_found(line, |found| {
+                let pattern = offset as usize + found;
                 if scratch.seen[pattern] == generation {
-                    continue;
+                    return;
                 }
                 scratch.seen[pattern] = generation;
                 for &rule in &self.pattern_rules[pattern] {
                     propose(scratch, rule);
                 }
-            }
+            });
         }
     }
 
@@ -673,6 +769,45 @@ mod tests {
         assert_eq!(fired(&set, hit), vec!["s"]);
         assert!(fired(&set, wrong_status).is_empty());
         assert!(fired(&set, wrong_method).is_empty());
+    }
+
+    /// Returns the literals that a plain overlapping search finds in `line`.
+    fn overlapping_reference(patterns: &[Vec<u8>], line: &[u8]) -> Vec<usize> {
+        let automaton = AhoCorasick::new(patterns).unwrap();
+        let mut found: Vec<usize> = automaton.find_overlapping_iter(line).map(|m| m.pattern().as_usize()).collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn literal_scan_finds_overlapping_literals() {
+        let mut table = PatternTable::default();
+        let literals: &[&[u8]] =
+            &[b"HelloThink", b"HelloThinkPHP", b"wget", b"token", b"/shell", b"/etc/passwd", b"..", b"%3Cscript", b"<script", b"alert(", b"\" 404 "];
+        for literal in literals {
+            table.intern(literal, false);
+        }
+        let scan = table.build(false).unwrap();
+
+        // Pieces that make literals overlap in many ways, joined by a
+        // fixed pseudo-random sequence.
+        let pieces: &[&[u8]] = &[b"HelloThink", b"PHP", b"wge", b"t", b"oken", b"/she", b"ll", b"/etc/passwd", b".", b"%3C", b"<", b"script", b"alert(", b"\" 40", b"4 ", b"x"];
+        let mut state = 0x2545_f491_u64;
+        for _ in 0..3000 {
+            let mut line = Vec::new();
+            for _ in 0..12 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                line.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let mut found = Vec::new();
+            scan.for_each_found(&line, |pattern| found.push(pattern));
+            found.sort_unstable();
+            found.dedup();
+            assert_eq!(found, overlapping_reference(&table.patterns, &line), "{:?}", String::from_utf8_lossy(&line));
+        }
     }
 
     #[test]

@@ -31,14 +31,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes aggregate records to stdout and flushes them.
-fn write_aggregates(aggregates: &[correlate::Aggregate]) -> io::Result<()> {
+/// Writes aggregate records to stdout, one at a time so that they are never
+/// all in memory, and flushes them. Returns how many were promoted.
+fn write_aggregates(aggregates: impl IntoIterator<Item = correlate::Aggregate>) -> io::Result<u64> {
     let mut out = BufWriter::new(io::stdout().lock());
+    let mut promoted = 0;
     for aggregate in aggregates {
-        serde_json::to_writer(&mut out, aggregate).map_err(io::Error::from)?;
+        promoted += u64::from(aggregate.promoted);
+        serde_json::to_writer(&mut out, &aggregate).map_err(io::Error::from)?;
         out.write_all(b"\n")?;
     }
-    out.flush()
+    out.flush()?;
+    Ok(promoted)
 }
 
 fn run(args: &Args) -> Result<ExitCode> {
@@ -65,7 +69,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     hp::signals::on_first_signal(move |_signal| {
         let correlator = on_signal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // In follow mode every promotion was already written and flushed.
-        let result = if follow { Ok(()) } else { write_aggregates(&correlator.finish(all)) };
+        let result = if follow { Ok(0) } else { write_aggregates(correlator.aggregates(all)) };
         std::process::exit(if result.is_ok() { 0 } else { 1 });
     })?;
 
@@ -77,7 +81,7 @@ fn run(args: &Args) -> Result<ExitCode> {
         match correlator.add_line(line) {
             Ok(correlate::Counted::Detection(ip)) if follow => {
                 if let Some(aggregate) = correlator.promotion_due(ip, args.cooldown) {
-                    write_aggregates(&[aggregate])?;
+                    write_aggregates([aggregate])?;
                 }
             }
             Ok(correlate::Counted::NoAddress) => without_address += 1,
@@ -94,10 +98,11 @@ fn run(args: &Args) -> Result<ExitCode> {
     };
 
     let correlator = correlator.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let aggregates = correlator.finish(args.all);
+    let mut promoted = 0;
     if !follow {
-        if let Err(error) = write_aggregates(&aggregates) {
-            return Ok(diag::output_failed("hp-correlate", &error));
+        match write_aggregates(correlator.aggregates(args.all)) {
+            Ok(count) => promoted = count,
+            Err(error) => return Ok(diag::output_failed("hp-correlate", &error)),
         }
     }
 
@@ -111,7 +116,6 @@ fn run(args: &Args) -> Result<ExitCode> {
                 );
             }
         }
-        let promoted = aggregates.iter().filter(|a| a.promoted).count();
         diag::warn(
             "hp-correlate",
             &format_args!(
