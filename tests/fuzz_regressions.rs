@@ -1,6 +1,7 @@
 //! Inputs that made a fuzz target crash, kept as plain tests. Each file in
 //! `tests/data/fuzz/` is named after its target: `logline-*`, `rules-*`,
-//! `detection-*` or `aggregate-*`, and replays what that target does.
+//! `detection-*`, `aggregate-*` or `config-*`, and replays what that target
+//! does.
 
 use std::path::Path;
 
@@ -60,6 +61,13 @@ fn replay_rules(data: &[u8]) {
     }
 }
 
+fn replay_config(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = hp::xdr::config::parse_toml(text, "fuzz config");
+        let _ = hp::xdr::config::parse_legacy(text, "fuzz config.txt");
+    }
+}
+
 #[test]
 fn fuzz_crashes_stay_fixed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
@@ -73,6 +81,7 @@ fn fuzz_crashes_stay_fixed() {
             Some("aggregate") => replay_aggregate(&data),
             Some("detection") => replay_detection(&data),
             Some("rules") => replay_rules(&data),
+            Some("config") => replay_config(&data),
             _ => panic!("{name}: unknown fuzz target prefix"),
         }
         replayed += 1;
