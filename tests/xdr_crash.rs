@@ -38,7 +38,7 @@ fn spawn_hp_xdr(harness: &Harness, env: &[(&str, &str)]) -> Child {
     child
 }
 
-/// Waits until hp-xdr says it paused at a point, then kills it.
+/// Waits until hp-xdr reports that it paused at a point, then kills it.
 fn kill_when_paused(mut child: Child) {
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let started = Instant::now();
@@ -110,7 +110,8 @@ fn killed_at_named_points_loses_nothing() {
 fn killed_during_import_loses_nothing() {
     let harness = Harness::start();
     let feeds = harness.seed_feeds();
-    // The stand-in holds the import for 3 s; the kill comes in the middle.
+    // The stand-in delays its import response by 3 s, and the kill comes in
+    // the middle of that.
     harness.faults(json!({"stall_import_ms": 3000}));
     kill_after(spawn_hp_xdr(&harness, &[]), Duration::from_millis(1500));
     recover_and_check(&harness, &feeds, "during the import");
