@@ -193,6 +193,8 @@ impl Search {
         if let Some(sort) = &last_sort {
             reply = reply.with_header("X-Sort", Value::Array(sort.clone()).to_string());
         }
+        // As in CTIA's paging helper, X-Next depends on offset + limit against the total, even
+        // with search_after. So a client that deletes hits while it pages stops early.
         let next_offset = self.offset + self.limit;
         if total > next_offset {
             if let Some(sort) = &last_sort {
@@ -205,7 +207,7 @@ impl Search {
                 reply = reply.with_header("X-Next", next.finish());
             }
         }
-        if self.offset > 0 && self.search_after.is_empty() {
+        if self.offset > 0 {
             let previous = form_urlencoded::Serializer::new(String::new())
                 .append_pair("limit", &self.limit.to_string())
                 .append_pair(

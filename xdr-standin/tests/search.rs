@@ -372,3 +372,32 @@ fn put_replaces_keeping_id() {
     assert_eq!(client.state()["judgements"][0]["priority"], 95);
     assert_eq!(client.state()["judgements"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn paging_while_deleting_stops_early() {
+    let client = Client::start_logged_in(Config::default());
+    seed_judgements(&client, 25, "hp-decoy");
+    let first = client.get("/ctia/judgement/search?source=hp-decoy&limit=10");
+    for hit in first.json().as_array().unwrap() {
+        let short_id = hit["id"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+        assert_eq!(client.delete(&format!("/ctia/judgement/{short_id}")).status, 204);
+    }
+    let next = first.header("X-Next").unwrap();
+    let second = client.get(&format!("/ctia/judgement/search?source=hp-decoy&{next}"));
+    assert_eq!(second.json().as_array().unwrap().len(), 10);
+    assert_eq!(second.header("X-Total-Hits"), Some("15"));
+    // 15 hits remain but offset 10 + limit 10 is not below 15, so CTIA sends no X-Next.
+    assert!(second.header("X-Next").is_none());
+}
+
+#[test]
+fn iroh_bulk_delete_works() {
+    let client = Client::start_logged_in(Config::default());
+    let created = client.post_json("/ctia/judgement", &new_judgement("198.51.100.1")).json();
+    let id = created["id"].as_str().unwrap();
+    let body = json!({"judgements": [id]}).to_string();
+    let reply = client.send("DELETE", "/iroh/private-intel/bulk", Some(&body), &[]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["judgements"]["deleted"], json!([id]));
+    assert!(reply.json()["judgements"].get("errors").is_none());
+}
