@@ -172,7 +172,10 @@ pub(crate) fn describe_auth(request: &Incoming) -> String {
         Some(header) => {
             if let Some(token) = bearer_token(header) {
                 format!("bearer:{token}")
-            } else if header.len() >= 6 && header[..6].eq_ignore_ascii_case("basic ") {
+            } else if header
+                .get(..6)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "))
+            {
                 "basic".into()
             } else {
                 "other".into()

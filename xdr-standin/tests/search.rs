@@ -379,8 +379,17 @@ fn paging_while_deleting_stops_early() {
     seed_judgements(&client, 25, "hp-decoy");
     let first = client.get("/ctia/judgement/search?source=hp-decoy&limit=10");
     for hit in first.json().as_array().unwrap() {
-        let short_id = hit["id"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-        assert_eq!(client.delete(&format!("/ctia/judgement/{short_id}")).status, 204);
+        let short_id = hit["id"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            client.delete(&format!("/ctia/judgement/{short_id}")).status,
+            204
+        );
     }
     let next = first.header("X-Next").unwrap();
     let second = client.get(&format!("/ctia/judgement/search?source=hp-decoy&{next}"));
@@ -393,7 +402,9 @@ fn paging_while_deleting_stops_early() {
 #[test]
 fn iroh_bulk_delete_works() {
     let client = Client::start_logged_in(Config::default());
-    let created = client.post_json("/ctia/judgement", &new_judgement("198.51.100.1")).json();
+    let created = client
+        .post_json("/ctia/judgement", &new_judgement("198.51.100.1"))
+        .json();
     let id = created["id"].as_str().unwrap();
     let body = json!({"judgements": [id]}).to_string();
     let reply = client.send("DELETE", "/iroh/private-intel/bulk", Some(&body), &[]);
