@@ -1,5 +1,5 @@
 //! Control routes under `/_standin/` that tests use to arm faults, seed data and inspect
-//! the server. They need no token but answer only loopback clients.
+//! the server. They need no token but serve only loopback clients.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -12,9 +12,15 @@ use crate::vocabulary;
 
 pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
     if !request.from_loopback {
-        return Reply::error(403, "forbidden", "control routes answer loopback clients only");
+        return Reply::error(
+            403,
+            "forbidden",
+            "control routes answer loopback clients only",
+        );
     }
-    let mut guard = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     match (request.method.as_str(), request.path.as_str()) {
         ("POST", "/_standin/faults") => match request.json_body() {
             Ok(body) => arm_faults(&mut guard, &body),
@@ -33,30 +39,51 @@ pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
         ("GET", "/_standin/state") => Reply::json(200, &guard.dump()),
         ("GET", "/_standin/requests") => Reply::json(200, &Value::Array(guard.requests.clone())),
         ("GET", "/_standin/tokens") => {
-            let live = guard.tokens.keys().filter(|token| guard.token_is_live(token)).count();
+            let live = guard
+                .tokens
+                .keys()
+                .filter(|token| guard.token_is_live(token))
+                .count();
             Reply::json(200, &json!({"issued": guard.tokens_issued, "live": live}))
         }
-        _ => Reply::error(404, "not_found", format!("no control route {} {}", request.method, request.path)),
+        _ => Reply::error(
+            404,
+            "not_found",
+            format!("no control route {} {}", request.method, request.path),
+        ),
     }
 }
 
-/// Reads `{"count": N, "retry_after": SECS}`; a bare number is taken as the count.
+/// Reads `{"count": N, "retry_after": SECS}`. A bare number is taken as the count.
 fn counted_fault(value: &Value) -> Result<CountedFault, String> {
     if let Some(count) = value.as_u64() {
-        return Ok(CountedFault { count: count as usize, retry_after_secs: 1 });
+        return Ok(CountedFault {
+            count: count as usize,
+            retry_after_secs: 1,
+        });
     }
     let count = value
         .get("count")
         .and_then(Value::as_u64)
         .ok_or_else(|| format!("expected {{\"count\": N}}, got {value}"))?;
-    let retry_after_secs = value.get("retry_after").and_then(Value::as_u64).unwrap_or(1);
-    Ok(CountedFault { count: count as usize, retry_after_secs })
+    let retry_after_secs = value
+        .get("retry_after")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    Ok(CountedFault {
+        count: count as usize,
+        retry_after_secs,
+    })
 }
 
 /// `POST /_standin/faults`: arms each fault named in the body and leaves the others as they are.
 fn arm_faults(state: &mut State, body: &Value) -> Reply {
     let Some(map) = body.as_object() else {
-        return Reply::error(400, "invalid request", "the faults body must be a JSON object");
+        return Reply::error(
+            400,
+            "invalid request",
+            "the faults body must be a JSON object",
+        );
     };
     let mut errors = Map::new();
     for (key, value) in map {
@@ -81,14 +108,20 @@ fn arm_faults(state: &mut State, body: &Value) -> Reply {
             "stall_import_ms" => {
                 let (ms, count) = match value {
                     Value::Number(ms) => (ms.as_u64(), Some(1)),
-                    other => (other.get("ms").and_then(Value::as_u64), Some(other.get("count").and_then(Value::as_u64).unwrap_or(1))),
+                    other => (
+                        other.get("ms").and_then(Value::as_u64),
+                        Some(other.get("count").and_then(Value::as_u64).unwrap_or(1)),
+                    ),
                 };
                 match (ms, count) {
                     (Some(ms), Some(count)) => {
-                        state.faults.stall_import = Some((Duration::from_millis(ms), count as usize));
+                        state.faults.stall_import =
+                            Some((Duration::from_millis(ms), count as usize));
                         Ok(())
                     }
-                    _ => Err(format!("expected milliseconds or {{\"ms\": MS, \"count\": N}}, got {value}")),
+                    _ => Err(format!(
+                        "expected milliseconds or {{\"ms\": MS, \"count\": N}}, got {value}"
+                    )),
                 }
             }
             _ => Err("unknown fault".to_string()),
@@ -107,15 +140,25 @@ fn arm_faults(state: &mut State, body: &Value) -> Reply {
 /// `POST /_standin/seed`: stores entities as given, keyed by plural type.
 fn seed(state: &mut State, body: &Value) -> Reply {
     let Some(map) = body.as_object() else {
-        return Reply::error(400, "invalid request", "the seed body must be a JSON object of entity lists");
+        return Reply::error(
+            400,
+            "invalid request",
+            "the seed body must be a JSON object of entity lists",
+        );
     };
     for (plural, list) in map {
         if vocabulary::singular_type(plural).is_none() {
             return Reply::error(400, "invalid request", format!("unknown entity list {plural:?}; expected one of incidents, sightings, relationships, judgements, indicators, feeds"));
         }
-        let all_objects = list.as_array().is_some_and(|items| items.iter().all(Value::is_object));
+        let all_objects = list
+            .as_array()
+            .is_some_and(|items| items.iter().all(Value::is_object));
         if !all_objects {
-            return Reply::error(400, "invalid request", format!("{plural} must be a list of objects"));
+            return Reply::error(
+                400,
+                "invalid request",
+                format!("{plural} must be a list of objects"),
+            );
         }
     }
     let mut stored = Map::new();
@@ -125,7 +168,12 @@ fn seed(state: &mut State, body: &Value) -> Reply {
             .as_array()
             .expect("checked above")
             .iter()
-            .map(|item| state.seed(entity_type, item.as_object().expect("checked above").clone()))
+            .map(|item| {
+                state.seed(
+                    entity_type,
+                    item.as_object().expect("checked above").clone(),
+                )
+            })
             .collect();
         stored.insert(plural.clone(), Value::Array(items));
     }
@@ -145,7 +193,11 @@ pub(crate) fn seed_feeds(state: &mut State) -> Value {
             None => create_fixture_indicator(state, &title),
         };
         let feed_title = format!("SecureX_Firewall_Private_Feed_{family}");
-        let feed = match state.list("feed").iter().find(|feed| feed["title"] == feed_title.as_str()) {
+        let feed = match state
+            .list("feed")
+            .iter()
+            .find(|feed| feed["title"] == feed_title.as_str())
+        {
             Some(feed) => feed.clone(),
             None => {
                 let feed = json!({
@@ -196,6 +248,12 @@ fn create_fixture_indicator(state: &mut State, title: &str) -> String {
         "confidence": "High",
         "severity": "Info",
     });
-    let stored = state.create("indicator", indicator.as_object().expect("literal object").clone());
-    stored["id"].as_str().expect("created entity has an id").to_string()
+    let stored = state.create(
+        "indicator",
+        indicator.as_object().expect("literal object").clone(),
+    );
+    stored["id"]
+        .as_str()
+        .expect("created entity has an id")
+        .to_string()
 }

@@ -12,7 +12,9 @@ use crate::state::{self, State};
 use crate::vocabulary::ENTITY_TYPES;
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
@@ -21,18 +23,23 @@ pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
     let method = request.method.as_str();
 
     match (method, segments.as_slice()) {
-        ("POST", ["ctia", "bundle", "import"]) | ("POST", ["iroh", "private-intel", "bundle", "import"]) => {
-            bundle_import(state, request)
+        ("POST", ["ctia", "bundle", "import"])
+        | ("POST", ["iroh", "private-intel", "bundle", "import"]) => bundle_import(state, request),
+        ("DELETE", ["ctia", "bulk"]) | ("DELETE", ["iroh", "private-intel", "bulk"]) => {
+            bulk_delete(state, request)
         }
-        ("DELETE", ["ctia", "bulk"]) | ("DELETE", ["iroh", "private-intel", "bulk"]) => bulk_delete(state, request),
         ("GET", ["ctia", "feed", id, "view.txt"]) => feed_view(state, request, id, true),
         ("GET", ["ctia", "feed", id, "view"]) => feed_view(state, request, id, false),
         (_, ["ctia", entity_type, ..]) if !ENTITY_TYPES.contains(entity_type) => not_found(request),
         ("POST", ["ctia", entity_type]) => create(state, request, entity_type),
         ("GET", ["ctia", entity_type, "search"]) => search(state, request, entity_type),
         ("GET", ["ctia", entity_type, "search", "count"]) => count(state, request, entity_type),
-        ("DELETE", ["ctia", entity_type, "search"]) => delete_by_search(state, request, entity_type),
-        ("GET", ["ctia", entity_type, "external_id", xid]) => by_external_id(state, request, entity_type, xid),
+        ("DELETE", ["ctia", entity_type, "search"]) => {
+            delete_by_search(state, request, entity_type)
+        }
+        ("GET", ["ctia", entity_type, "external_id", xid]) => {
+            by_external_id(state, request, entity_type, xid)
+        }
         ("POST", ["ctia", "judgement", id, "expire"]) => expire(state, request, id),
         ("GET", ["ctia", entity_type, id @ ..]) if !id.is_empty() => {
             match lock(state).find(entity_type, id.last().expect("non-empty")) {
@@ -55,7 +62,11 @@ pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
 }
 
 fn not_found(request: &Incoming) -> Reply {
-    Reply::error(404, "not_found", format!("no route {} {}", request.method, request.path))
+    Reply::error(
+        404,
+        "not_found",
+        format!("no route {} {}", request.method, request.path),
+    )
 }
 
 fn validation_error(errors: Value) -> Reply {
@@ -102,7 +113,12 @@ fn bundle_import(state: &Mutex<State>, request: &Incoming) -> Reply {
     }
 
     let prefixes: Option<Vec<String>> = request.query_value("external-key-prefixes").map(|value| {
-        value.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect()
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
     });
 
     let stall = {
@@ -130,7 +146,9 @@ fn bundle_import(state: &Mutex<State>, request: &Incoming) -> Reply {
     };
     let mut results = Vec::new();
     for (plural, entity_type) in BUNDLE_LISTS {
-        let Some(list) = body.get(*plural).and_then(Value::as_array) else { continue };
+        let Some(list) = body.get(*plural).and_then(Value::as_array) else {
+            continue;
+        };
         for entity in list {
             let entity = entity.as_object().expect("schema checked objects");
             results.push(import.import_one(entity_type, entity.clone()));
@@ -150,9 +168,13 @@ fn bundle_import(state: &Mutex<State>, request: &Incoming) -> Reply {
 fn bundle_rule_errors(body: &Value) -> Option<Value> {
     let mut errors = Map::new();
     for (plural, _) in BUNDLE_LISTS {
-        let Some(list) = body.get(*plural).and_then(Value::as_array) else { continue };
-        let list_errors: Vec<Value> =
-            list.iter().map(|entity| schema::check_rules(entity).unwrap_or(Value::Null)).collect();
+        let Some(list) = body.get(*plural).and_then(Value::as_array) else {
+            continue;
+        };
+        let list_errors: Vec<Value> = list
+            .iter()
+            .map(|entity| schema::check_rules(entity).unwrap_or(Value::Null))
+            .collect();
         if list_errors.iter().any(|e| !e.is_null()) {
             errors.insert(plural.to_string(), Value::Array(list_errors));
         }
@@ -162,7 +184,7 @@ fn bundle_rule_errors(body: &Value) -> Option<Value> {
 
 struct BundleImport<'a> {
     state: &'a mut State,
-    /// Prefixes from `external-key-prefixes`; `None` means every external id counts.
+    /// Prefixes from `external-key-prefixes`, or `None` when every external id counts.
     prefixes: Option<Vec<String>>,
     /// Transient id to the real id of the entity created or found for it.
     tempids: HashMap<String, String>,
@@ -172,19 +194,32 @@ struct BundleImport<'a> {
 
 impl BundleImport<'_> {
     fn import_one(&mut self, entity_type: &str, mut entity: Map<String, Value>) -> Value {
-        let submitted_id = entity.remove("id").and_then(|id| id.as_str().map(str::to_string));
-        let original_id = submitted_id.clone().filter(|id| schema::is_transient_id(id));
+        let submitted_id = entity
+            .remove("id")
+            .and_then(|id| id.as_str().map(str::to_string));
+        let original_id = submitted_id
+            .clone()
+            .filter(|id| schema::is_transient_id(id));
         let all_xids: Vec<String> = entity
             .get("external_ids")
             .and_then(Value::as_array)
-            .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let matched_xids: Vec<String> = match &self.prefixes {
             None => all_xids.clone(),
             // CTIA compares prefixes case-sensitively, while the stored-id lookup ignores case.
             Some(prefixes) => all_xids
                 .iter()
-                .filter(|xid| prefixes.iter().any(|prefix| xid.starts_with(prefix.as_str())))
+                .filter(|xid| {
+                    prefixes
+                        .iter()
+                        .any(|prefix| xid.starts_with(prefix.as_str()))
+                })
                 .cloned()
                 .collect(),
         };
@@ -197,10 +232,16 @@ impl BundleImport<'_> {
         result.insert("external_ids".into(), json!(matched_xids));
 
         if let Some(id) = submitted_id.filter(|id| !schema::is_transient_id(id)) {
-            return error_result(result, format!("only transient: ids may be given to entities in a bundle, got {id:?}"));
+            return error_result(
+                result,
+                format!("only transient: ids may be given to entities in a bundle, got {id:?}"),
+            );
         }
         if let Some((fault_xid, _)) = &self.state.faults.entity_error {
-            if all_xids.iter().any(|xid| xid.eq_ignore_ascii_case(fault_xid)) {
+            if all_xids
+                .iter()
+                .any(|xid| xid.eq_ignore_ascii_case(fault_xid))
+            {
                 self.fault_hit = true;
                 return error_result(result, format!("injected fault: the stand-in was told to fail the entity with external id {fault_xid}"));
             }
@@ -241,7 +282,10 @@ impl BundleImport<'_> {
         }
 
         let stored = self.state.create(entity_type, entity);
-        let id = stored["id"].as_str().expect("created entity has an id").to_string();
+        let id = stored["id"]
+            .as_str()
+            .expect("created entity has an id")
+            .to_string();
         self.remember(&original_id, &id);
         result.insert("result".into(), Value::from("created"));
         result.insert("id".into(), Value::from(id));
@@ -250,7 +294,8 @@ impl BundleImport<'_> {
 
     fn remember(&mut self, original_id: &Option<String>, real_id: &str) {
         if let Some(original_id) = original_id {
-            self.tempids.insert(original_id.clone(), real_id.to_string());
+            self.tempids
+                .insert(original_id.clone(), real_id.to_string());
         }
     }
 }
@@ -291,8 +336,12 @@ fn validate_new(entity_type: &str, body: &Value) -> Result<Map<String, Value>, R
     }
     let mut entity = body.as_object().expect("schema checked an object").clone();
     if let Some(id) = entity.remove("id") {
-        // NOTE: CTIA can accept a caller-chosen id here; the stand-in always generates one.
-        return Err(Reply::error(400, "Invalid Entity Error", format!("the stand-in generates entity ids; remove \"id\" ({id}) from the body")));
+        // NOTE: CTIA can accept a caller-chosen id here, but the stand-in always generates one.
+        return Err(Reply::error(
+            400,
+            "Invalid Entity Error",
+            format!("the stand-in generates entity ids; remove \"id\" ({id}) from the body"),
+        ));
     }
     Ok(entity)
 }
@@ -332,8 +381,20 @@ fn update(state: &Mutex<State>, request: &Incoming, entity_type: &str, id: &str)
         return Reply::empty(404);
     };
     let mut replacement = guard.create(entity_type, entity);
-    guard.delete(entity_type, replacement["id"].as_str().expect("created entity has an id"));
-    for key in ["id", "created", "owner", "groups", "secret", "feed_view_url"] {
+    guard.delete(
+        entity_type,
+        replacement["id"]
+            .as_str()
+            .expect("created entity has an id"),
+    );
+    for key in [
+        "id",
+        "created",
+        "owner",
+        "groups",
+        "secret",
+        "feed_view_url",
+    ] {
         if let Some(value) = old.get(key) {
             replacement[key] = value.clone();
         }
@@ -367,7 +428,10 @@ fn expire(state: &Mutex<State>, request: &Incoming, id: &str) -> Reply {
     judgement["valid_time"]["end_time"] = Value::from(now.clone());
     judgement["modified"] = Value::from(now);
     if let Some(reason) = reason {
-        let old = judgement.get("reason").and_then(Value::as_str).unwrap_or_default();
+        let old = judgement
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         judgement["reason"] = Value::from(format!("{old} {reason}").trim().to_string());
     }
     Reply::json(200, judgement)
@@ -377,8 +441,12 @@ fn expire(state: &Mutex<State>, request: &Incoming, id: &str) -> Reply {
 // Search and deletes
 
 fn matching(state: &State, entity_type: &str, search: &Search) -> Vec<Value> {
-    let mut hits: Vec<Value> =
-        state.list(entity_type).iter().filter(|entity| search.matches(entity)).cloned().collect();
+    let mut hits: Vec<Value> = state
+        .list(entity_type)
+        .iter()
+        .filter(|entity| search.matches(entity))
+        .cloned()
+        .collect();
     search.sort(&mut hits);
     hits
 }
@@ -390,7 +458,9 @@ fn search(state: &Mutex<State>, request: &Incoming, entity_type: &str) -> Reply 
     };
     let guard = lock(state);
     let hits = matching(&guard, entity_type, &search);
-    search.page(hits, guard.config.max_result_window).unwrap_or_else(|reply| reply)
+    search
+        .page(hits, guard.config.max_result_window)
+        .unwrap_or_else(|reply| reply)
 }
 
 fn count(state: &Mutex<State>, request: &Incoming, entity_type: &str) -> Reply {
@@ -399,7 +469,10 @@ fn count(state: &Mutex<State>, request: &Incoming, entity_type: &str) -> Reply {
         Err(reply) => return reply,
     };
     let guard = lock(state);
-    Reply::json(200, &Value::from(matching(&guard, entity_type, &search).len()))
+    Reply::json(
+        200,
+        &Value::from(matching(&guard, entity_type, &search).len()),
+    )
 }
 
 /// `GET /ctia/<type>/external_id/<xid>`: every entity carrying the xid, case-insensitively.
@@ -412,7 +485,9 @@ fn by_external_id(state: &Mutex<State>, request: &Incoming, entity_type: &str, x
     };
     let guard = lock(state);
     let hits = matching(&guard, entity_type, &search);
-    search.page(hits, guard.config.max_result_window).unwrap_or_else(|reply| reply)
+    search
+        .page(hits, guard.config.max_result_window)
+        .unwrap_or_else(|reply| reply)
 }
 
 /// `DELETE /ctia/<type>/search`: counts matches as a dry run, or deletes them when
@@ -430,7 +505,9 @@ fn delete_by_search(state: &Mutex<State>, request: &Incoming, entity_type: &str)
             &json!({"error": "you must provide at least one of from, to, query or any field filter."}),
         );
     }
-    let really = pairs.iter().any(|(key, value)| key == "REALLY_DELETE_ALL_THESE_ENTITIES" && value == "true");
+    let really = pairs
+        .iter()
+        .any(|(key, value)| key == "REALLY_DELETE_ALL_THESE_ENTITIES" && value == "true");
     let mut guard = lock(state);
     let hits = matching(&guard, entity_type, &search);
     if really {
@@ -447,26 +524,11 @@ fn bulk_delete(state: &Mutex<State>, request: &Incoming) -> Reply {
         Ok(body) => body,
         Err(reply) => return reply,
     };
-    let Some(map) = body.as_object() else {
-        return Reply::error(400, "invalid request", "the bulk body must be a JSON object of id lists");
+    let (map, total) = match check_bulk_body(&body) {
+        Ok(checked) => checked,
+        Err(reply) => return reply,
     };
-    let mut errors = Map::new();
-    let mut total = 0;
-    for (plural, ids) in map {
-        let bulk_type = crate::vocabulary::singular_type(plural).filter(|t| *t != "feed");
-        match (bulk_type, ids.as_array()) {
-            (Some(_), Some(ids)) if ids.iter().all(Value::is_string) => total += ids.len(),
-            (None, _) => {
-                errors.insert(plural.clone(), Value::from("disallowed-key"));
-            }
-            _ => {
-                errors.insert(plural.clone(), Value::from("invalid: expected a list of id strings"));
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return validation_error(Value::Object(errors));
-    }
+
     let mut guard = lock(state);
     let max_entities = guard.config.max_bundle_entities;
     if total > max_entities {
@@ -475,12 +537,18 @@ fn bulk_delete(state: &Mutex<State>, request: &Incoming) -> Reply {
             &json!({"error": format!("Bulk max nb of entities: {max_entities}"), "message": format!("the request names {total} ids; send at most {max_entities} per call")}),
         );
     }
+
     let mut response = Map::new();
     for (plural, ids) in map {
         let entity_type = crate::vocabulary::singular_type(plural).expect("checked above");
         let mut deleted = Vec::new();
         let mut not_found = Vec::new();
-        for id in ids.as_array().expect("checked above").iter().filter_map(Value::as_str) {
+        for id in ids
+            .as_array()
+            .expect("checked above")
+            .iter()
+            .filter_map(Value::as_str)
+        {
             if guard.delete(entity_type, id) {
                 deleted.push(Value::from(id));
             } else {
@@ -494,6 +562,39 @@ fn bulk_delete(state: &Mutex<State>, request: &Incoming) -> Reply {
         response.insert(plural.clone(), entry);
     }
     Reply::json(200, &Value::Object(response))
+}
+
+/// Checks that a bulk body maps plural bulk types (feeds excluded) to lists of id strings,
+/// and returns the map with the total number of ids.
+fn check_bulk_body(body: &Value) -> Result<(&Map<String, Value>, usize), Reply> {
+    let Some(map) = body.as_object() else {
+        return Err(Reply::error(
+            400,
+            "invalid request",
+            "the bulk body must be a JSON object of id lists",
+        ));
+    };
+    let mut errors = Map::new();
+    let mut total = 0;
+    for (plural, ids) in map {
+        let bulk_type = crate::vocabulary::singular_type(plural).filter(|t| *t != "feed");
+        match (bulk_type, ids.as_array()) {
+            (Some(_), Some(ids)) if ids.iter().all(Value::is_string) => total += ids.len(),
+            (None, _) => {
+                errors.insert(plural.clone(), Value::from("disallowed-key"));
+            }
+            _ => {
+                errors.insert(
+                    plural.clone(),
+                    Value::from("invalid: expected a list of id strings"),
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(validation_error(Value::Object(errors)));
+    }
+    Ok((map, total))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,12 +616,24 @@ fn feed_view(state: &Mutex<State>, request: &Incoming, id: &str, as_text: bool) 
         return Reply::text(404, "feed not found");
     }
 
-    let indicator_id = feed.get("indicator_id").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+    let indicator_id = feed
+        .get("indicator_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_lowercase();
     let judgement_ids: Vec<String> = guard
         .list("relationship")
         .iter()
-        .filter(|rel| rel["relationship_type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("element-of")))
-        .filter(|rel| rel["target_ref"].as_str().is_some_and(|t| t.to_lowercase() == indicator_id))
+        .filter(|rel| {
+            rel["relationship_type"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case("element-of"))
+        })
+        .filter(|rel| {
+            rel["target_ref"]
+                .as_str()
+                .is_some_and(|t| t.to_lowercase() == indicator_id)
+        })
         .filter_map(|rel| rel["source_ref"].as_str().map(str::to_string))
         .collect();
     let mut judgements: Vec<&Value> = judgement_ids
@@ -529,11 +642,18 @@ fn feed_view(state: &Mutex<State>, request: &Incoming, id: &str, as_text: bool) 
         .filter(|judgement| judgement["type"] == "judgement")
         .filter(|judgement| is_within(judgement.get("valid_time"), now))
         .collect();
-    judgements.sort_by(|a, b| a["observable"]["value"].as_str().cmp(&b["observable"]["value"].as_str()));
+    judgements.sort_by(|a, b| {
+        a["observable"]["value"]
+            .as_str()
+            .cmp(&b["observable"]["value"].as_str())
+    });
     judgements.dedup_by(|a, b| a["observable"]["value"] == b["observable"]["value"]);
 
     if as_text {
-        let values: Vec<&str> = judgements.iter().filter_map(|j| j["observable"]["value"].as_str()).collect();
+        let values: Vec<&str> = judgements
+            .iter()
+            .filter_map(|j| j["observable"]["value"].as_str())
+            .collect();
         return Reply::text(200, values.join("\n"));
     }
     if feed["output"] == "judgements" {
@@ -544,10 +664,15 @@ fn feed_view(state: &Mutex<State>, request: &Incoming, id: &str, as_text: bool) 
     }
 }
 
-/// True when `now` lies in a `{start_time, end_time}` window; a missing bound is open.
+/// True when `now` lies in a `{start_time, end_time}` window. A missing bound is open.
 fn is_within(window: Option<&Value>, now: jiff::Timestamp) -> bool {
     let Some(window) = window else { return true };
-    let bound = |key: &str| window.get(key).and_then(Value::as_str).and_then(schema::parse_time);
+    let bound = |key: &str| {
+        window
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(schema::parse_time)
+    };
     let started = bound("start_time").is_none_or(|start| start <= now);
     let not_ended = bound("end_time").is_none_or(|end| now < end);
     started && not_ended

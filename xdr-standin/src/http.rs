@@ -24,11 +24,16 @@ impl Incoming {
 
     /// Decoded query pairs, in order, with repeated keys kept.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+        form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     pub fn query_value(&self, name: &str) -> Option<String> {
-        self.query_pairs().into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
+        self.query_pairs()
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
     }
 
     /// Path segments after percent-decoding each one.
@@ -76,20 +81,35 @@ impl Reply {
     }
 
     pub fn text(status: u16, body: impl Into<String>) -> Reply {
-        Reply::raw(status, "text/plain; charset=utf-8", body.into().into_bytes())
+        Reply::raw(
+            status,
+            "text/plain; charset=utf-8",
+            body.into().into_bytes(),
+        )
     }
 
     pub fn raw(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
-        Reply { status, headers: vec![("Content-Type".into(), content_type.into())], body }
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body,
+        }
     }
 
     pub fn empty(status: u16) -> Reply {
-        Reply { status, headers: Vec::new(), body: Vec::new() }
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
-    /// A JSON error body of the form `{"error": ..., "message": ...}`.
+    /// Builds a JSON error reply of the form `{"error": ..., "message": ...}`.
     pub fn error(status: u16, error: &str, message: impl Into<String>) -> Reply {
-        Reply::json(status, &serde_json::json!({"error": error, "message": message.into()}))
+        Reply::json(
+            status,
+            &serde_json::json!({"error": error, "message": message.into()}),
+        )
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Reply {

@@ -45,7 +45,7 @@ pub struct Config {
     pub max_bundle_entities: usize,
     /// Maximum `offset + limit` for offset paging, like Elasticsearch's `max_result_window`.
     pub max_result_window: usize,
-    /// Number of requests the server answers before it returns 429; `None` means no limit.
+    /// Number of requests the server handles before it returns 429. `None` means no limit.
     /// Every request except control routes counts, the token route included.
     pub rate_budget: Option<usize>,
 }
@@ -81,8 +81,9 @@ impl StandIn {
     /// Like [`StandIn::start`] with a chosen port (0 picks a free one), optionally logging one
     /// line per request (method, path, status) to stderr.
     pub fn start_on(config: Config, port: u16, log_requests: bool) -> std::io::Result<StandIn> {
-        let server = tiny_http::Server::http(("127.0.0.1", port))
-            .map_err(|error| std::io::Error::other(format!("failed to bind 127.0.0.1:{port}: {error}")))?;
+        let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|error| {
+            std::io::Error::other(format!("failed to bind 127.0.0.1:{port}: {error}"))
+        })?;
         let port = server
             .server_addr()
             .to_ip()
@@ -99,7 +100,13 @@ impl StandIn {
                 .name("xdr-standin".into())
                 .spawn(move || accept_loop(&server, &state, &stopping, log_requests))?
         };
-        Ok(StandIn { base_url, state, server, stopping, thread: Some(thread) })
+        Ok(StandIn {
+            base_url,
+            state,
+            server,
+            stopping,
+            thread: Some(thread),
+        })
     }
 
     /// Base URL such as `http://127.0.0.1:41234`, without a trailing slash.
@@ -110,7 +117,10 @@ impl StandIn {
     /// Creates the blocking-feed fixtures, as `POST /_standin/seed-feeds` does, and returns
     /// their ids: `{"ipv4": {"indicator_id", "feed_id", "feed_view_url"}, "ipv6": {...}}`.
     pub fn seed_feeds(&self) -> Value {
-        let mut guard = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         control::seed_feeds(&mut guard)
     }
 
@@ -134,7 +144,12 @@ impl Drop for StandIn {
     }
 }
 
-fn accept_loop(server: &Arc<tiny_http::Server>, state: &Arc<Mutex<State>>, stopping: &AtomicBool, log_requests: bool) {
+fn accept_loop(
+    server: &Arc<tiny_http::Server>,
+    state: &Arc<Mutex<State>>,
+    stopping: &AtomicBool,
+    log_requests: bool,
+) {
     while !stopping.load(Ordering::SeqCst) {
         let request = match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(request)) => request,
@@ -170,19 +185,33 @@ fn serve(mut request: tiny_http::Request, state: &Mutex<State>, log_requests: bo
         headers: request
             .headers()
             .iter()
-            .map(|header| (header.field.as_str().as_str().to_string(), header.value.as_str().to_string()))
+            .map(|header| {
+                (
+                    header.field.as_str().as_str().to_string(),
+                    header.value.as_str().to_string(),
+                )
+            })
             .collect(),
         body,
-        from_loopback: request.remote_addr().is_some_and(|address| address.ip().is_loopback()),
+        from_loopback: request
+            .remote_addr()
+            .is_some_and(|address| address.ip().is_loopback()),
     };
 
     let reply = match read {
         Ok(_) => routes::handle(state, &incoming),
-        Err(error) => Reply::error(400, "invalid request", format!("failed to read the request body: {error}")),
+        Err(error) => Reply::error(
+            400,
+            "invalid request",
+            format!("failed to read the request body: {error}"),
+        ),
     };
     record(state, &incoming, &reply);
     if log_requests {
-        eprintln!("xdr-standin: {} {} -> {}", incoming.method, incoming.path, reply.status);
+        eprintln!(
+            "xdr-standin: {} {} -> {}",
+            incoming.method, incoming.path, reply.status
+        );
     }
 
     let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
@@ -193,7 +222,10 @@ fn serve(mut request: tiny_http::Request, state: &Mutex<State>, log_requests: bo
     }
     if let Err(error) = request.respond(response) {
         if log_requests {
-            eprintln!("xdr-standin: failed to send the response to {} {}: {error}", incoming.method, incoming.path);
+            eprintln!(
+                "xdr-standin: failed to send the response to {} {}: {error}",
+                incoming.method, incoming.path
+            );
         }
     }
 }
@@ -212,5 +244,9 @@ fn record(state: &Mutex<State>, request: &Incoming, reply: &Reply) {
         "status": reply.status,
         "body": String::from_utf8_lossy(&request.body),
     });
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).requests.push(entry);
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .requests
+        .push(entry);
 }

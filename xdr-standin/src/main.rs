@@ -15,7 +15,7 @@ use xdr_standin::{Config, StandIn};
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// TCP port to listen on; 0 picks a free port.
+    /// TCP port to listen on. 0 picks a free port.
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// Lifetime of issued bearer tokens, in seconds.
@@ -27,7 +27,7 @@ struct Args {
     /// Maximum offset + limit for offset paging in searches.
     #[arg(long, default_value_t = 10000)]
     max_result_window: usize,
-    /// Number of requests to answer before returning 429 to every further request.
+    /// Number of requests to handle before returning 429 to every further request.
     #[arg(long)]
     rate_budget: Option<usize>,
     /// Create the blocking-feed indicators and feeds at start.
@@ -44,7 +44,8 @@ fn main() -> std::process::ExitCode {
     let defaults = Config::default();
     let config = Config {
         client_id: std::env::var("XDR_STANDIN_CLIENT_ID").unwrap_or(defaults.client_id),
-        client_password: std::env::var("XDR_STANDIN_CLIENT_PASSWORD").unwrap_or(defaults.client_password),
+        client_password: std::env::var("XDR_STANDIN_CLIENT_PASSWORD")
+            .unwrap_or(defaults.client_password),
         token_ttl_secs: args.token_ttl,
         max_bundle_entities: args.max_bundle_entities,
         max_result_window: args.max_result_window,

@@ -15,7 +15,7 @@ use crate::{control, ctia};
 enum Class {
     Token,
     Control,
-    /// Feed views; the secret in the query is their only credential.
+    /// Feed views, whose only credential is the secret in the query.
     Public,
     Api,
 }
@@ -26,7 +26,9 @@ fn classify(request: &Incoming) -> Class {
         Class::Token
     } else if path.starts_with("/_standin/") {
         Class::Control
-    } else if path.starts_with("/ctia/feed/") && (path.ends_with("/view.txt") || path.ends_with("/view")) {
+    } else if path.starts_with("/ctia/feed/")
+        && (path.ends_with("/view.txt") || path.ends_with("/view"))
+    {
         Class::Public
     } else {
         Class::Api
@@ -37,15 +39,31 @@ fn classify(request: &Incoming) -> Class {
 pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
     let class = classify(request);
     if class == Class::Control {
-        return control::handle(state, request);
+        let limit = lock_config_limit(state);
+        return control::handle(state, request)
+            .with_header("X-Ratelimit-Org-Limit", limit.to_string());
     }
 
     let (reply, limit, remaining) = {
-        let mut guard = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let limit = guard.config.rate_budget.unwrap_or(DEFAULT_RATE_LIMIT);
         let reply = check_rate_budget(&mut guard)
-            .or_else(|| if class == Class::Token { None } else { injected_fault(&mut guard) })
-            .or_else(|| if class == Class::Api { check_bearer(&guard, request) } else { None });
+            .or_else(|| {
+                if class == Class::Token {
+                    None
+                } else {
+                    injected_fault(&mut guard)
+                }
+            })
+            .or_else(|| {
+                if class == Class::Api {
+                    check_bearer(&guard, request)
+                } else {
+                    None
+                }
+            });
         let remaining = limit.saturating_sub(guard.rate_used);
         (reply, limit, remaining)
     };
@@ -58,6 +76,13 @@ pub(crate) fn handle(state: &Mutex<State>, request: &Incoming) -> Reply {
     reply
         .with_header("X-Ratelimit-Org-Limit", limit.to_string())
         .with_header("X-Ratelimit-Org-Remaining", remaining.to_string())
+}
+
+fn lock_config_limit(state: &Mutex<State>) -> usize {
+    let guard = state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    guard.config.rate_budget.unwrap_or(DEFAULT_RATE_LIMIT)
 }
 
 /// Counts the request against the budget and returns a 429 once the budget is spent.
@@ -75,7 +100,7 @@ fn too_many_requests(retry_after_secs: u64) -> Reply {
         .with_header("Retry-After", retry_after_secs.to_string())
 }
 
-/// Returns the reply of the first armed fault and uses up one of its count.
+/// Returns the reply of the first armed fault and decrements that fault's count.
 fn injected_fault(state: &mut State) -> Option<Reply> {
     let faults = &mut state.faults;
     if faults.status_429.count > 0 {
@@ -109,7 +134,10 @@ fn injected_fault(state: &mut State) -> Option<Reply> {
 }
 
 fn not_authenticated(message: &str) -> Reply {
-    Reply::json(401, &json!({"error": "not_authenticated", "message": message}))
+    Reply::json(
+        401,
+        &json!({"error": "not_authenticated", "message": message}),
+    )
 }
 
 /// Returns a 401 unless the request carries a live bearer token.
@@ -118,7 +146,9 @@ fn check_bearer(state: &State, request: &Incoming) -> Option<Reply> {
         return Some(not_authenticated("Only authenticated users allowed"));
     };
     let Some(token) = bearer_token(header) else {
-        return Some(not_authenticated("Only authenticated users allowed: the Authorization header is not a Bearer token"));
+        return Some(not_authenticated(
+            "Only authenticated users allowed: the Authorization header is not a Bearer token",
+        ));
     };
     if state.token_is_live(token) {
         None
@@ -142,7 +172,10 @@ pub(crate) fn describe_auth(request: &Incoming) -> String {
         Some(header) => {
             if let Some(token) = bearer_token(header) {
                 format!("bearer:{token}")
-            } else if header.len() >= 6 && header[..6].eq_ignore_ascii_case("basic ") {
+            } else if header
+                .get(..6)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "))
+            {
                 "basic".into()
             } else {
                 "other".into()
@@ -152,16 +185,26 @@ pub(crate) fn describe_auth(request: &Incoming) -> String {
 }
 
 fn invalid_client(description: &str) -> Reply {
-    Reply::json(400, &json!({"error": "invalid_client", "error_description": description}))
+    Reply::json(
+        400,
+        &json!({"error": "invalid_client", "error_description": description}),
+    )
 }
 
 /// `POST /iroh/oauth2/token`: the OAuth2 client-credentials grant.
 fn issue_token(state: &Mutex<State>, request: &Incoming) -> Reply {
     if request.method != "POST" {
-        return Reply::error(405, "method_not_allowed", "the token endpoint accepts POST only");
+        return Reply::error(
+            405,
+            "method_not_allowed",
+            "the token endpoint accepts POST only",
+        );
     }
     let content_type = request.header("Content-Type").unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
         return Reply::json(
             400,
             &json!({"error": "invalid_request", "error_description": format!("Content-Type must be application/x-www-form-urlencoded, got {content_type:?}")}),
@@ -176,21 +219,30 @@ fn issue_token(state: &Mutex<State>, request: &Incoming) -> Reply {
             &json!({"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"}),
         );
     }
-    let Some((client_id, password)) = request.header("Authorization").and_then(basic_credentials) else {
+    let Some((client_id, password)) = request.header("Authorization").and_then(basic_credentials)
+    else {
         return invalid_client("missing or malformed HTTP Basic credentials");
     };
 
-    let mut guard = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if client_id != guard.config.client_id || password != guard.config.client_password {
         return invalid_client("invalid client credentials");
     }
     let ttl = guard.config.token_ttl_secs;
     let token = make_token(ttl);
-    guard.tokens.insert(token.clone(), Instant::now() + Duration::from_secs(ttl));
+    guard
+        .tokens
+        .insert(token.clone(), Instant::now() + Duration::from_secs(ttl));
     guard.tokens_issued += 1;
     drop(guard);
 
-    Reply::raw(200, "application/json", shuffled_token_body(&token, ttl).into_bytes())
+    Reply::raw(
+        200,
+        "application/json",
+        shuffled_token_body(&token, ttl).into_bytes(),
+    )
 }
 
 fn basic_credentials(header: &str) -> Option<(String, String)> {
@@ -198,7 +250,9 @@ fn basic_credentials(header: &str) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, password) = decoded.split_once(':')?;
     Some((id.to_string(), password.to_string()))
@@ -224,14 +278,14 @@ fn make_token(ttl_secs: u64) -> String {
 /// Writes the token response with its keys in a random order, so that a client that
 /// splits the body as text instead of parsing JSON fails.
 fn shuffled_token_body(token: &str, ttl_secs: u64) -> String {
-    let mut members = vec![
+    let mut members = [
         format!("\"access_token\":{}", Value::from(token)),
         "\"token_type\":\"bearer\"".to_string(),
         format!("\"expires_in\":{ttl_secs}"),
         "\"scope\":\"private-intel enrich:read inspect:read casebook\"".to_string(),
     ];
     let random = uuid::Uuid::new_v4();
-    // Fisher-Yates with random bytes; a small modulo bias does not matter here.
+    // Fisher-Yates shuffle driven by random bytes. Its small modulo bias does not matter here.
     for (i, byte) in (1..members.len()).rev().zip(random.as_bytes()) {
         let j = usize::from(*byte) % (i + 1);
         members.swap(i, j);

@@ -13,9 +13,14 @@ use crate::vocabulary;
 
 /// Shape of one value in a schema.
 pub(crate) enum Kind {
-    Str { max_len: Option<usize> },
+    Str {
+        max_len: Option<usize>,
+    },
     Time,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Bool,
     /// A string that must equal this exact value, such as an entity's `type`.
     Literal(&'static str),
@@ -26,7 +31,7 @@ pub(crate) enum Kind {
     Object(Vec<Field>),
     /// A map from string keys to numbers, such as incident `scores`.
     NumberMap,
-    /// Any JSON value; used for open structures that hp does not send.
+    /// Any JSON value, for open structures that hp does not send.
     Any,
 }
 
@@ -37,15 +42,25 @@ pub(crate) struct Field {
 }
 
 fn req(name: &'static str, kind: Kind) -> Field {
-    Field { name, required: true, kind }
+    Field {
+        name,
+        required: true,
+        kind,
+    }
 }
 
 fn opt(name: &'static str, kind: Kind) -> Field {
-    Field { name, required: false, kind }
+    Field {
+        name,
+        required: false,
+        kind,
+    }
 }
 
 fn text(max_len: usize) -> Kind {
-    Kind::Str { max_len: Some(max_len) }
+    Kind::Str {
+        max_len: Some(max_len),
+    }
 }
 
 fn string() -> Kind {
@@ -183,11 +198,17 @@ fn observable() -> Kind {
 }
 
 fn observed_time() -> Kind {
-    Kind::Object(vec![req("start_time", Kind::Time), opt("end_time", Kind::Time)])
+    Kind::Object(vec![
+        req("start_time", Kind::Time),
+        opt("end_time", Kind::Time),
+    ])
 }
 
 fn valid_time() -> Kind {
-    Kind::Object(vec![opt("start_time", Kind::Time), opt("end_time", Kind::Time)])
+    Kind::Object(vec![
+        opt("start_time", Kind::Time),
+        opt("end_time", Kind::Time),
+    ])
 }
 
 /// Fields that every New* entity accepts. `source` is required on judgements only.
@@ -199,7 +220,11 @@ fn base_fields(entity_type: &'static str, source_required: bool) -> Vec<Field> {
         opt("hashes", list(string())),
         opt("external_id", string()),
     ]);
-    let source = Field { name: "source", required: source_required, kind: text(2048) };
+    let source = Field {
+        name: "source",
+        required: source_required,
+        kind: text(2048),
+    };
     vec![
         opt("id", string()),
         opt("type", Kind::Literal(entity_type)),
@@ -210,7 +235,13 @@ fn base_fields(entity_type: &'static str, source_required: bool) -> Vec<Field> {
         opt("tlp", Kind::Enum(vocabulary::TLP)),
         opt("timestamp", Kind::Time),
         opt("language", string()),
-        opt("revision", Kind::Int { min: 0, max: i64::MAX }),
+        opt(
+            "revision",
+            Kind::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+        ),
         source,
         opt("source_uri", string()),
         opt("title", text(1024)),
@@ -287,9 +318,18 @@ fn new_sighting() -> Kind {
             req("observed_time", observed_time()),
             opt("confidence", Kind::Enum(vocabulary::CONFIDENCE)),
             opt("severity", Kind::Enum(vocabulary::SEVERITY)),
-            opt("count", Kind::Int { min: 0, max: i64::MAX }),
+            opt(
+                "count",
+                Kind::Int {
+                    min: 0,
+                    max: i64::MAX,
+                },
+            ),
             opt("sensor", Kind::Enum(vocabulary::SENSOR)),
-            opt("resolution", Kind::Enum(&["allowed", "blocked", "contained", "detected"])),
+            opt(
+                "resolution",
+                Kind::Enum(&["allowed", "blocked", "contained", "detected"]),
+            ),
             opt("internal", Kind::Bool),
             opt("observables", list(observable())),
             opt("targets", list(target)),
@@ -305,7 +345,10 @@ fn new_relationship() -> Kind {
         "relationship",
         false,
         vec![
-            req("relationship_type", Kind::Enum(vocabulary::RELATIONSHIP_TYPES)),
+            req(
+                "relationship_type",
+                Kind::Enum(vocabulary::RELATIONSHIP_TYPES),
+            ),
             req("source_ref", Kind::Ref),
             req("target_ref", Kind::Ref),
         ],
@@ -322,7 +365,10 @@ fn new_judgement() -> Kind {
             req("confidence", Kind::Enum(vocabulary::CONFIDENCE)),
             req("severity", Kind::Enum(vocabulary::SEVERITY)),
             opt("disposition", Kind::Int { min: 1, max: 5 }),
-            opt("disposition_name", Kind::Enum(vocabulary::DISPOSITION_NAMES)),
+            opt(
+                "disposition_name",
+                Kind::Enum(vocabulary::DISPOSITION_NAMES),
+            ),
             opt("valid_time", valid_time()),
             opt("reason", text(1024)),
             opt("reason_uri", string()),
@@ -336,7 +382,10 @@ fn new_indicator() -> Kind {
         false,
         vec![
             req("producer", string()),
-            opt("indicator_type", list(Kind::Enum(vocabulary::INDICATOR_TYPES))),
+            opt(
+                "indicator_type",
+                list(Kind::Enum(vocabulary::INDICATOR_TYPES)),
+            ),
             opt("valid_time", valid_time()),
             opt("severity", Kind::Enum(vocabulary::SEVERITY)),
             opt("confidence", Kind::Enum(vocabulary::CONFIDENCE)),
@@ -361,7 +410,10 @@ fn new_feed() -> Kind {
             opt("indicator_id", Kind::Ref),
             opt(
                 "lifetime",
-                Kind::Object(vec![req("start_time", Kind::Time), opt("end_time", Kind::Time)]),
+                Kind::Object(vec![
+                    req("start_time", Kind::Time),
+                    opt("end_time", Kind::Time),
+                ]),
             ),
         ],
     )
@@ -394,7 +446,13 @@ pub(crate) fn new_bundle_schema() -> Kind {
         opt("tlp", Kind::Enum(vocabulary::TLP)),
         opt("timestamp", Kind::Time),
         opt("language", string()),
-        opt("revision", Kind::Int { min: 0, max: i64::MAX }),
+        opt(
+            "revision",
+            Kind::Int {
+                min: 0,
+                max: i64::MAX,
+            },
+        ),
         opt("title", text(1024)),
         opt("short_description", text(2048)),
         opt("description", text(5000)),
@@ -413,8 +471,14 @@ pub(crate) fn new_bundle_schema() -> Kind {
 pub(crate) fn check_rules(entity: &Value) -> Option<Value> {
     let mut errors = Map::new();
     if let Some(valid_time) = entity.get("valid_time") {
-        let start = valid_time.get("start_time").and_then(Value::as_str).and_then(parse_time);
-        let end = valid_time.get("end_time").and_then(Value::as_str).and_then(parse_time);
+        let start = valid_time
+            .get("start_time")
+            .and_then(Value::as_str)
+            .and_then(parse_time);
+        let end = valid_time
+            .get("end_time")
+            .and_then(Value::as_str)
+            .and_then(parse_time);
         if let (Some(start), Some(end)) = (start, end) {
             if start > end {
                 errors.insert(
@@ -434,7 +498,9 @@ pub(crate) fn disposition_mismatch(entity: &Value) -> Option<String> {
     let expected_name = vocabulary::disposition_name(number)?;
     // The misspelt "dispositon_name" is CTIA's own message text.
     (expected_name != name).then(|| {
-        format!("Mismatched disposition and dispositon_name: {number} is {expected_name}, not {name}")
+        format!(
+            "Mismatched disposition and dispositon_name: {number} is {expected_name}, not {name}"
+        )
     })
 }
 
@@ -477,7 +543,12 @@ mod tests {
 
     #[test]
     fn disposition_pair_must_match() {
-        assert_eq!(disposition_mismatch(&json!({"disposition": 2, "disposition_name": "Malicious"})), None);
-        assert!(disposition_mismatch(&json!({"disposition": 2, "disposition_name": "Clean"})).is_some());
+        assert_eq!(
+            disposition_mismatch(&json!({"disposition": 2, "disposition_name": "Malicious"})),
+            None
+        );
+        assert!(
+            disposition_mismatch(&json!({"disposition": 2, "disposition_name": "Clean"})).is_some()
+        );
     }
 }

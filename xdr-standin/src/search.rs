@@ -23,7 +23,12 @@ const NON_FILTER_PARAMS: &[&str] = &[
 ];
 
 /// Fields that the `query` parameter may name.
-const QUERY_FIELDS: &[&str] = &["title", "external_ids", "observable.value", "observables.value"];
+const QUERY_FIELDS: &[&str] = &[
+    "title",
+    "external_ids",
+    "observable.value",
+    "observables.value",
+];
 
 /// Default page size, as in CTIA.
 pub(crate) const DEFAULT_LIMIT: usize = 100;
@@ -66,18 +71,26 @@ impl Search {
             }
         }
         if search.limit == 0 {
-            return Err(Reply::error(400, "invalid request", "limit must be at least 1"));
+            return Err(Reply::error(
+                400,
+                "invalid request",
+                "limit must be at least 1",
+            ));
         }
 
         let sort_spec = sort_by.unwrap_or_else(|| "created".to_string());
-        for part in sort_spec.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        for part in sort_spec
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
             let (field, descending) = match part.split_once(':') {
                 Some((field, order)) => (field, order.eq_ignore_ascii_case("desc")),
                 None => (part, descending_default),
             };
             search.sort.push((field.to_string(), descending));
         }
-        // The id breaks ties so that `search_after` walks every hit exactly once.
+        // The id breaks ties, so `search_after` pages visit each hit once while the data is unchanged.
         search.sort.push(("id".to_string(), false));
         Ok(search)
     }
@@ -93,7 +106,8 @@ impl Search {
                 let value = value.to_lowercase();
                 if field == "id" || field.ends_with("_ref") {
                     // An id filter matches the full id or the short id alike.
-                    value == *wanted || crate::state::short_id(&value) == crate::state::short_id(wanted)
+                    value == *wanted
+                        || crate::state::short_id(&value) == crate::state::short_id(wanted)
                 } else {
                     value == *wanted
                 }
@@ -103,7 +117,9 @@ impl Search {
             // Judgements carry one `observable`, sightings a list of `observables`, so the
             // query matches either.
             let fields: Vec<&str> = match field.as_str() {
-                "observable.value" | "observables.value" => vec!["observable.value", "observables.value"],
+                "observable.value" | "observables.value" => {
+                    vec!["observable.value", "observables.value"]
+                }
                 other => vec![other],
             };
             fields.iter().any(|field| {
@@ -136,7 +152,10 @@ impl Search {
 
     /// Sort values of one hit, as sent in `X-Sort` and taken back in `search_after`.
     pub fn sort_values(&self, entity: &Value) -> Vec<Value> {
-        self.sort.iter().map(|(field, _)| sort_value(entity, field)).collect()
+        self.sort
+            .iter()
+            .map(|(field, _)| sort_value(entity, field))
+            .collect()
     }
 
     /// Returns the page of `hits` (already filtered and sorted) with CTIA's paging headers,
@@ -156,7 +175,10 @@ impl Search {
                     }),
                 ));
             }
-            hits.into_iter().skip(self.offset).take(self.limit).collect()
+            hits.into_iter()
+                .skip(self.offset)
+                .take(self.limit)
+                .collect()
         } else {
             // As in Elasticsearch, the offset is ignored once search_after is given.
             hits.into_iter()
@@ -171,6 +193,8 @@ impl Search {
         if let Some(sort) = &last_sort {
             reply = reply.with_header("X-Sort", Value::Array(sort.clone()).to_string());
         }
+        // As in CTIA's paging helper, X-Next depends on offset + limit against the total, even
+        // with search_after. So a client that deletes hits while it pages stops early.
         let next_offset = self.offset + self.limit;
         if total > next_offset {
             if let Some(sort) = &last_sort {
@@ -183,10 +207,13 @@ impl Search {
                 reply = reply.with_header("X-Next", next.finish());
             }
         }
-        if self.offset > 0 && self.search_after.is_empty() {
+        if self.offset > 0 {
             let previous = form_urlencoded::Serializer::new(String::new())
                 .append_pair("limit", &self.limit.to_string())
-                .append_pair("offset", &self.offset.saturating_sub(self.limit).to_string())
+                .append_pair(
+                    "offset",
+                    &self.offset.saturating_sub(self.limit).to_string(),
+                )
                 .finish();
             reply = reply.with_header("X-Previous", previous);
         }
@@ -210,7 +237,11 @@ impl Search {
 
 fn parse_count(name: &str, value: &str) -> Result<usize, Reply> {
     value.parse().map_err(|_| {
-        Reply::error(400, "invalid request", format!("{name} must be a non-negative integer, got {value:?}"))
+        Reply::error(
+            400,
+            "invalid request",
+            format!("{name} must be a non-negative integer, got {value:?}"),
+        )
     })
 }
 
@@ -256,14 +287,16 @@ fn unsupported_query(query: &str) -> Reply {
     )
 }
 
-/// All string or number values at a dotted path; lists on the way are flattened, so
-/// `observables.value` yields every observable's value.
+/// Collects the string, number and boolean values at a dotted path. Lists on the way are
+/// flattened, so `observables.value` yields every observable's value.
 pub(crate) fn field_values(entity: &Value, path: &str) -> Vec<String> {
     let mut current = vec![entity];
     for part in path.split('.') {
         let mut next = Vec::new();
         for value in current {
-            let Some(child) = value.get(part) else { continue };
+            let Some(child) = value.get(part) else {
+                continue;
+            };
             match child {
                 Value::Array(items) => next.extend(items.iter()),
                 other => next.push(other),
@@ -303,9 +336,11 @@ fn sort_value(entity: &Value, field: &str) -> Value {
 /// Orders null first, then numbers, then strings.
 fn compare_values(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
-        }
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         _ => rank(a).cmp(&rank(b)),
     }
@@ -323,7 +358,11 @@ fn rank(value: &Value) -> u8 {
 fn compare_to_text(value: &Value, text: &str) -> Ordering {
     match value {
         Value::Number(n) => match text.parse::<f64>() {
-            Ok(after) => n.as_f64().unwrap_or(0.0).partial_cmp(&after).unwrap_or(Ordering::Equal),
+            Ok(after) => n
+                .as_f64()
+                .unwrap_or(0.0)
+                .partial_cmp(&after)
+                .unwrap_or(Ordering::Equal),
             Err(_) => Ordering::Less,
         },
         Value::Null => {
@@ -352,13 +391,19 @@ mod tests {
     #[test]
     fn field_values_flattens_lists() {
         let entity = json!({"observables": [{"value": "1.2.3.4"}, {"value": "5.6.7.8"}]});
-        assert_eq!(field_values(&entity, "observables.value"), vec!["1.2.3.4", "5.6.7.8"]);
+        assert_eq!(
+            field_values(&entity, "observables.value"),
+            vec!["1.2.3.4", "5.6.7.8"]
+        );
     }
 
     #[test]
     fn query_parses_prefix_wildcard() {
         let clauses = parse_query("external_ids:HP-*").unwrap();
-        assert_eq!(clauses, vec![("external_ids".to_string(), "hp-".to_string(), true)]);
+        assert_eq!(
+            clauses,
+            vec![("external_ids".to_string(), "hp-".to_string(), true)]
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(crate) struct CountedFault {
     pub retry_after_secs: u64,
 }
 
-/// Injected failures; see `POST /_standin/faults`.
+/// Injected failures, armed through `POST /_standin/faults`.
 #[derive(Default, Debug)]
 pub(crate) struct Faults {
     pub status_429: CountedFault,
@@ -37,7 +37,7 @@ pub(crate) struct Faults {
     pub force_401: CountedFault,
     /// External id whose entity gets an `error` result, and how many imports it still hits.
     pub entity_error: Option<(String, usize)>,
-    /// Delay before answering bundle imports, and how many imports it still hits.
+    /// Delay before processing bundle imports, and how many imports it still hits.
     pub stall_import: Option<(Duration, usize)>,
 }
 
@@ -89,18 +89,27 @@ impl State {
     }
 
     pub fn new_id(&self, entity_type: &str) -> String {
-        format!("{}/ctia/{entity_type}/{entity_type}-{}", self.base_url, uuid::Uuid::new_v4())
+        format!(
+            "{}/ctia/{entity_type}/{entity_type}-{}",
+            self.base_url,
+            uuid::Uuid::new_v4()
+        )
     }
 
     pub fn list(&self, entity_type: &str) -> &[Value] {
-        self.entities.get(entity_type).map(Vec::as_slice).unwrap_or(&[])
+        self.entities
+            .get(entity_type)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
-    /// Finds an entity by short id (`judgement-<uuid>`) or full-URL id; only the last path
+    /// Finds an entity by short id (`judgement-<uuid>`) or full-URL id. Only the last path
     /// segment counts, as in CTIA.
     pub fn find(&self, entity_type: &str, id: &str) -> Option<&Value> {
         let short = short_id(id);
-        self.list(entity_type).iter().find(|entity| entity_short_id(entity) == Some(short))
+        self.list(entity_type)
+            .iter()
+            .find(|entity| entity_short_id(entity) == Some(short))
     }
 
     pub fn find_mut(&mut self, entity_type: &str, id: &str) -> Option<&mut Value> {
@@ -131,7 +140,11 @@ impl State {
 
     /// Returns the id of the first stored entity of `entity_type` that carries any of
     /// `external_ids`, compared case-insensitively.
-    pub fn find_by_external_ids(&self, entity_type: &str, external_ids: &[String]) -> Option<String> {
+    pub fn find_by_external_ids(
+        &self,
+        entity_type: &str,
+        external_ids: &[String],
+    ) -> Option<String> {
         let wanted: Vec<String> = external_ids.iter().map(|xid| xid.to_lowercase()).collect();
         self.list(entity_type).iter().find_map(|entity| {
             let stored = entity.get("external_ids")?.as_array()?;
@@ -139,7 +152,8 @@ impl State {
                 .iter()
                 .filter_map(Value::as_str)
                 .any(|xid| wanted.contains(&xid.to_lowercase()));
-            hit.then(|| entity.get("id").and_then(Value::as_str).map(str::to_string)).flatten()
+            hit.then(|| entity.get("id").and_then(Value::as_str).map(str::to_string))
+                .flatten()
         })
     }
 
@@ -153,7 +167,9 @@ impl State {
         entity.insert("schema_version".into(), Value::from(CTIM_VERSION));
         entity.insert("created".into(), Value::from(now.clone()));
         entity.insert("modified".into(), Value::from(now.clone()));
-        entity.entry("timestamp").or_insert_with(|| Value::from(now.clone()));
+        entity
+            .entry("timestamp")
+            .or_insert_with(|| Value::from(now.clone()));
         entity.insert("owner".into(), Value::from(self.config.client_id.clone()));
         entity.insert("groups".into(), json!([OWNER_GROUP]));
         entity.entry("tlp").or_insert_with(|| Value::from("green"));
@@ -161,7 +177,9 @@ impl State {
         match entity_type {
             "sighting" => {
                 entity.entry("count").or_insert_with(|| Value::from(1));
-                entity.entry("confidence").or_insert_with(|| Value::from("Unknown"));
+                entity
+                    .entry("confidence")
+                    .or_insert_with(|| Value::from("Unknown"));
             }
             "judgement" => {
                 fill_valid_time(&mut entity, &now);
@@ -179,7 +197,10 @@ impl State {
         }
 
         let stored = Value::Object(entity);
-        self.entities.entry(entity_type.to_string()).or_default().push(stored.clone());
+        self.entities
+            .entry(entity_type.to_string())
+            .or_default()
+            .push(stored.clone());
         stored
     }
 
@@ -188,15 +209,22 @@ impl State {
         if !entity.contains_key("id") {
             entity.insert("id".into(), Value::from(self.new_id(entity_type)));
         }
-        entity.entry("type").or_insert_with(|| Value::from(entity_type));
+        entity
+            .entry("type")
+            .or_insert_with(|| Value::from(entity_type));
         let stored = Value::Object(entity);
-        self.entities.entry(entity_type.to_string()).or_default().push(stored.clone());
+        self.entities
+            .entry(entity_type.to_string())
+            .or_default()
+            .push(stored.clone());
         stored
     }
 
-    /// Returns the live token's remaining lifetime check: true when `token` is known and unexpired.
+    /// True when `token` was issued by this server and has not expired.
     pub fn token_is_live(&self, token: &str) -> bool {
-        self.tokens.get(token).is_some_and(|expiry| Instant::now() < *expiry)
+        self.tokens
+            .get(token)
+            .is_some_and(|expiry| Instant::now() < *expiry)
     }
 
     pub fn dump(&self) -> Value {
@@ -211,17 +239,29 @@ impl State {
 fn fill_valid_time(entity: &mut Map<String, Value>, now: &str) {
     let valid_time = entity.entry("valid_time").or_insert_with(|| json!({}));
     if let Some(valid_time) = valid_time.as_object_mut() {
-        valid_time.entry("start_time").or_insert_with(|| Value::from(now));
-        valid_time.entry("end_time").or_insert_with(|| Value::from(END_OF_TIME));
+        valid_time
+            .entry("start_time")
+            .or_insert_with(|| Value::from(now));
+        valid_time
+            .entry("end_time")
+            .or_insert_with(|| Value::from(END_OF_TIME));
     }
 }
 
 fn fill_disposition(entity: &mut Map<String, Value>) {
     let number = entity.get("disposition").and_then(Value::as_i64);
-    let name = entity.get("disposition_name").and_then(Value::as_str).map(str::to_string);
+    let name = entity
+        .get("disposition_name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let (number, name) = match (number, name) {
         (Some(number), Some(name)) => (number, name),
-        (Some(number), None) => (number, vocabulary::disposition_name(number).unwrap_or("Unknown").into()),
+        (Some(number), None) => (
+            number,
+            vocabulary::disposition_name(number)
+                .unwrap_or("Unknown")
+                .into(),
+        ),
         (None, Some(name)) => (vocabulary::disposition_number(&name).unwrap_or(5), name),
         (None, None) => (5, "Unknown".into()),
     };

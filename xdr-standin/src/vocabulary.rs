@@ -5,7 +5,9 @@ pub(crate) const TLP: &[&str] = &["white", "green", "amber", "red"];
 /// CTIM `HighMedLow` plus `Info`, as XDR accepts it.
 pub(crate) const CONFIDENCE: &[&str] = &["High", "Medium", "Low", "Info", "None", "Unknown"];
 
-pub(crate) const SEVERITY: &[&str] = &["Critical", "High", "Medium", "Low", "Info", "None", "Unknown"];
+pub(crate) const SEVERITY: &[&str] = &[
+    "Critical", "High", "Medium", "Low", "Info", "None", "Unknown",
+];
 
 pub(crate) const INCIDENT_STATUS: &[&str] = &[
     "New",
@@ -58,7 +60,8 @@ pub(crate) const RELATIONSHIP_TYPES: &[&str] = &[
 ];
 
 /// Disposition names indexed by disposition number minus one.
-pub(crate) const DISPOSITION_NAMES: &[&str] = &["Clean", "Malicious", "Suspicious", "Common", "Unknown"];
+pub(crate) const DISPOSITION_NAMES: &[&str] =
+    &["Clean", "Malicious", "Suspicious", "Common", "Unknown"];
 
 pub(crate) fn disposition_name(number: i64) -> Option<&'static str> {
     let index = usize::try_from(number.checked_sub(1)?).ok()?;
@@ -119,7 +122,7 @@ pub(crate) const SENSOR: &[&str] = &[
     "process.vulnerability-scanner",
 ];
 
-// NOTE: current CTIM lists about 60 observable types. This list holds the common ones and may
+// NOTE: current CTIM lists about 60 observable types. This list contains the common ones and may
 // reject a rare type that XDR accepts.
 pub(crate) const OBSERVABLE_TYPES: &[&str] = &[
     "amp-device",
@@ -166,27 +169,138 @@ pub(crate) const OBSERVABLE_TYPES: &[&str] = &[
 // NOTE: this is the CybOX object-relationship vocabulary that CTIM's relation list derives
 // from. It may differ from the current CTIM list by a few rare values.
 pub(crate) const OBSERVABLE_RELATIONS: &[&str] = &[
-    "Allocated", "Allocated_By", "Attached_To", "Characterized_By", "Characterizes", "Child_Of",
-    "Connected_From", "Connected_To", "Contained_Within", "Contains", "Copied", "Copied_By",
-    "Copied_From", "Copied_To", "Created", "Created_By", "Decoded", "Decoded_By", "Decompressed",
-    "Decompressed_By", "Decrypted", "Decrypted_By", "Deleted", "Deleted_By", "Deleted_From",
-    "Downloaded", "Downloaded_By", "Downloaded_From", "Downloaded_To", "Dropped", "Dropped_By",
-    "Encoded", "Encoded_By", "Encrypted", "Encrypted_By", "Encrypted_From", "Encrypted_To",
-    "Extracted_From", "FQDN_Of", "Freed", "Freed_By", "Hooked", "Hooked_By", "Hosted_By", "Hosts",
-    "Initialized_By", "Initialized_To", "Injected", "Injected_As", "Injected_By", "Injected_Into",
-    "Installed", "Installed_By", "Joined", "Joined_By", "Killed", "Killed_By", "Listened_On",
-    "Listened_On_By", "Loaded_From", "Loaded_Into", "Locked", "Locked_By", "Mapped_By",
-    "Mapped_Into", "Member_Of", "Merged", "Merged_By", "Modified_Properties_Of", "Monitored",
-    "Monitored_By", "Moved", "Moved_By", "Moved_From", "Moved_To", "Opened", "Opened_By",
-    "Packed", "Packed_By", "Packed_From", "Packed_Into", "Parent_Of", "Paused", "Paused_By",
-    "Previously_Contained", "Propagated", "Propagated_By", "Queried", "Queried_By", "Read_From",
-    "Read_From_By", "Received", "Received_By", "Received_From", "Received_Via_Upload",
-    "Redirects_To", "Related_To", "Renamed", "Renamed_By", "Renamed_From", "Renamed_To",
-    "Resolved_To", "Resumed", "Resumed_By", "Root_Domain_Of", "Searched_For", "Searched_For_By",
-    "Sent", "Sent_By", "Sent_To", "Sent_Via_Upload", "Set_From", "Set_To", "Sub-domain_Of",
-    "Supra-domain_Of", "Suspended", "Suspended_By", "Unhooked", "Unhooked_By", "Unlocked",
-    "Unlocked_By", "Unpacked", "Unpacked_By", "Uploaded", "Uploaded_By", "Uploaded_From",
-    "Uploaded_To", "Used", "Used_By", "Values_Enumerated", "Values_Enumerated_By", "Wrote_To",
+    "Allocated",
+    "Allocated_By",
+    "Attached_To",
+    "Characterized_By",
+    "Characterizes",
+    "Child_Of",
+    "Connected_From",
+    "Connected_To",
+    "Contained_Within",
+    "Contains",
+    "Copied",
+    "Copied_By",
+    "Copied_From",
+    "Copied_To",
+    "Created",
+    "Created_By",
+    "Decoded",
+    "Decoded_By",
+    "Decompressed",
+    "Decompressed_By",
+    "Decrypted",
+    "Decrypted_By",
+    "Deleted",
+    "Deleted_By",
+    "Deleted_From",
+    "Downloaded",
+    "Downloaded_By",
+    "Downloaded_From",
+    "Downloaded_To",
+    "Dropped",
+    "Dropped_By",
+    "Encoded",
+    "Encoded_By",
+    "Encrypted",
+    "Encrypted_By",
+    "Encrypted_From",
+    "Encrypted_To",
+    "Extracted_From",
+    "FQDN_Of",
+    "Freed",
+    "Freed_By",
+    "Hooked",
+    "Hooked_By",
+    "Hosted_By",
+    "Hosts",
+    "Initialized_By",
+    "Initialized_To",
+    "Injected",
+    "Injected_As",
+    "Injected_By",
+    "Injected_Into",
+    "Installed",
+    "Installed_By",
+    "Joined",
+    "Joined_By",
+    "Killed",
+    "Killed_By",
+    "Listened_On",
+    "Listened_On_By",
+    "Loaded_From",
+    "Loaded_Into",
+    "Locked",
+    "Locked_By",
+    "Mapped_By",
+    "Mapped_Into",
+    "Member_Of",
+    "Merged",
+    "Merged_By",
+    "Modified_Properties_Of",
+    "Monitored",
+    "Monitored_By",
+    "Moved",
+    "Moved_By",
+    "Moved_From",
+    "Moved_To",
+    "Opened",
+    "Opened_By",
+    "Packed",
+    "Packed_By",
+    "Packed_From",
+    "Packed_Into",
+    "Parent_Of",
+    "Paused",
+    "Paused_By",
+    "Previously_Contained",
+    "Propagated",
+    "Propagated_By",
+    "Queried",
+    "Queried_By",
+    "Read_From",
+    "Read_From_By",
+    "Received",
+    "Received_By",
+    "Received_From",
+    "Received_Via_Upload",
+    "Redirects_To",
+    "Related_To",
+    "Renamed",
+    "Renamed_By",
+    "Renamed_From",
+    "Renamed_To",
+    "Resolved_To",
+    "Resumed",
+    "Resumed_By",
+    "Root_Domain_Of",
+    "Searched_For",
+    "Searched_For_By",
+    "Sent",
+    "Sent_By",
+    "Sent_To",
+    "Sent_Via_Upload",
+    "Set_From",
+    "Set_To",
+    "Sub-domain_Of",
+    "Supra-domain_Of",
+    "Suspended",
+    "Suspended_By",
+    "Unhooked",
+    "Unhooked_By",
+    "Unlocked",
+    "Unlocked_By",
+    "Unpacked",
+    "Unpacked_By",
+    "Uploaded",
+    "Uploaded_By",
+    "Uploaded_From",
+    "Uploaded_To",
+    "Used",
+    "Used_By",
+    "Values_Enumerated",
+    "Values_Enumerated_By",
+    "Wrote_To",
     "Wrote_To_By",
 ];
 
@@ -210,9 +324,18 @@ pub(crate) const INDICATOR_TYPES: &[&str] = &[
 
 /// Singular entity type for a plural collection name such as `judgements`.
 pub(crate) fn singular_type(plural: &str) -> Option<&'static str> {
-    ENTITY_TYPES.iter().copied().find(|t| plural.strip_suffix('s') == Some(*t))
+    ENTITY_TYPES
+        .iter()
+        .copied()
+        .find(|t| plural.strip_suffix('s') == Some(*t))
 }
 
 /// Entity types the stand-in stores, in the order a bundle import creates them.
-pub(crate) const ENTITY_TYPES: &[&str] =
-    &["incident", "sighting", "judgement", "indicator", "feed", "relationship"];
+pub(crate) const ENTITY_TYPES: &[&str] = &[
+    "incident",
+    "sighting",
+    "judgement",
+    "indicator",
+    "feed",
+    "relationship",
+];

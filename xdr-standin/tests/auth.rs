@@ -14,10 +14,17 @@ fn token_issue_returns_bearer_token() {
     let reply = client.request_token(CLIENT_ID, PASSWORD);
     assert_eq!(reply.status, 200, "{}", reply.body);
     let body = reply.json();
-    assert!(body["access_token"].as_str().is_some_and(|t| t.split('.').count() == 3), "{body}");
+    assert!(
+        body["access_token"]
+            .as_str()
+            .is_some_and(|t| t.split('.').count() == 3),
+        "{body}"
+    );
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["expires_in"], 600);
-    assert!(body["scope"].as_str().is_some_and(|s| s.contains("private-intel")));
+    assert!(body["scope"]
+        .as_str()
+        .is_some_and(|s| s.contains("private-intel")));
 }
 
 #[test]
@@ -26,10 +33,18 @@ fn token_key_order_varies() {
     let mut first_keys = HashSet::new();
     for _ in 0..30 {
         let body = client.request_token(CLIENT_ID, PASSWORD).body;
-        let first_key = body.trim_start_matches("{\"").split('"').next().unwrap_or("").to_string();
+        let first_key = body
+            .trim_start_matches("{\"")
+            .split('"')
+            .next()
+            .unwrap_or("")
+            .to_string();
         first_keys.insert(first_key);
     }
-    assert!(first_keys.len() >= 2, "the first key never changed: {first_keys:?}");
+    assert!(
+        first_keys.len() >= 2,
+        "the first key never changed: {first_keys:?}"
+    );
     let issued = client.get("/_standin/tokens").json();
     assert_eq!(issued["issued"], 30);
 }
@@ -54,12 +69,23 @@ fn token_rejects_wrong_grant_and_content_type() {
         "POST",
         "/iroh/oauth2/token",
         None,
-        &[("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Basic aHAtdGVzdC1jbGllbnQ6aHAtdGVzdC1zZWNyZXQtcGFzc3dvcmQ=")],
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            (
+                "Authorization",
+                "Basic aHAtdGVzdC1jbGllbnQ6aHAtdGVzdC1zZWNyZXQtcGFzc3dvcmQ=",
+            ),
+        ],
     );
     assert_eq!(wrong_grant.status, 400);
     assert_eq!(wrong_grant.json()["error"], "unsupported_grant_type");
 
-    let json_body = client.send("POST", "/iroh/oauth2/token", Some("{\"grant_type\":\"client_credentials\"}"), &[]);
+    let json_body = client.send(
+        "POST",
+        "/iroh/oauth2/token",
+        Some("{\"grant_type\":\"client_credentials\"}"),
+        &[],
+    );
     assert_eq!(json_body.status, 400);
     assert_eq!(json_body.json()["error"], "invalid_request");
 }
@@ -82,17 +108,26 @@ fn bearer_missing_or_unknown_is_401() {
 
 #[test]
 fn bearer_expired_is_401() {
-    let client = Client::start_logged_in(Config { token_ttl_secs: 1, ..Config::default() });
+    let client = Client::start_logged_in(Config {
+        token_ttl_secs: 1,
+        ..Config::default()
+    });
     assert_eq!(client.get("/ctia/incident/search").status, 200);
     std::thread::sleep(std::time::Duration::from_millis(1200));
     let reply = client.get("/ctia/incident/search");
     assert_eq!(reply.status, 401);
-    assert!(reply.json()["message"].as_str().unwrap_or("").contains("expired"));
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("expired"));
 }
 
 #[test]
 fn rate_budget_returns_429() {
-    let client = Client::start_logged_in(Config { rate_budget: Some(3), ..Config::default() });
+    let client = Client::start_logged_in(Config {
+        rate_budget: Some(3),
+        ..Config::default()
+    });
     // The token request used one unit of the budget.
     let first = client.get("/ctia/incident/search");
     assert_eq!(first.status, 200);
@@ -110,7 +145,10 @@ fn rate_limit_header_on_every_response() {
     let token = client.request_token(CLIENT_ID, PASSWORD);
     assert_eq!(token.header("X-Ratelimit-Org-Limit"), Some("8000"));
     let unauthenticated = client.get("/ctia/incident/search");
-    assert_eq!(unauthenticated.header("X-Ratelimit-Org-Limit"), Some("8000"));
+    assert_eq!(
+        unauthenticated.header("X-Ratelimit-Org-Limit"),
+        Some("8000")
+    );
 }
 
 #[test]

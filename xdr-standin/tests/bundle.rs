@@ -24,7 +24,10 @@ fn import_rejects_unknown_key() {
     bad["colour"] = json!("red");
     let reply = client.import("hpx-", &bundle(json!({"incidents": [bad]})));
     assert_eq!(reply.status, 400, "{}", reply.body);
-    assert_eq!(reply.json()["errors"]["incidents"][0]["colour"], "disallowed-key");
+    assert_eq!(
+        reply.json()["errors"]["incidents"][0]["colour"],
+        "disallowed-key"
+    );
     assert_eq!(count(&client, "incidents"), 0);
 }
 
@@ -35,7 +38,10 @@ fn import_rejects_missing_required_fields() {
     bad.as_object_mut().unwrap().remove("status");
     let reply = client.import("hpx-", &bundle(json!({"incidents": [bad]})));
     assert_eq!(reply.status, 400);
-    assert_eq!(reply.json()["errors"]["incidents"][0]["status"], "missing-required-key");
+    assert_eq!(
+        reply.json()["errors"]["incidents"][0]["status"],
+        "missing-required-key"
+    );
 
     let no_source = json!({"type": "bundle", "incidents": []});
     let reply = client.import("hpx-", &no_source);
@@ -59,12 +65,21 @@ fn import_rejects_bad_enums() {
         let mut entity = match plural {
             "incidents" => incident("hpx-incident-1"),
             "judgements" => judgement("hpx-judgement-1", "198.51.100.7"),
-            _ => relationship("hpx-relationship-1", "transient:a", "member-of", "transient:b"),
+            _ => relationship(
+                "hpx-relationship-1",
+                "transient:a",
+                "member-of",
+                "transient:b",
+            ),
         };
         entity[field] = value.clone();
         let reply = client.import("hpx-", &bundle(json!({ plural: [entity] })));
         assert_eq!(reply.status, 400, "{plural}.{field} = {value} was accepted");
-        assert!(reply.json()["errors"][plural][0][field].is_string(), "{}", reply.body);
+        assert!(
+            reply.json()["errors"][plural][0][field].is_string(),
+            "{}",
+            reply.body
+        );
     }
 }
 
@@ -99,16 +114,26 @@ fn import_rejects_bad_nested_enums() {
 fn import_rejects_reversed_valid_time() {
     let client = Client::start_logged_in(Config::default());
     let mut bad = judgement("hpx-judgement-1", "198.51.100.7");
-    bad["valid_time"] = json!({"start_time": "2024-02-01T00:00:00.000Z", "end_time": "2024-01-01T00:00:00.000Z"});
+    bad["valid_time"] =
+        json!({"start_time": "2024-02-01T00:00:00.000Z", "end_time": "2024-01-01T00:00:00.000Z"});
     let reply = client.import("hpx-", &bundle(json!({"judgements": [bad]})));
     assert_eq!(reply.status, 400);
-    assert!(reply.json()["errors"]["judgements"][0]["valid_time"].is_string(), "{}", reply.body);
+    assert!(
+        reply.json()["errors"]["judgements"][0]["valid_time"].is_string(),
+        "{}",
+        reply.body
+    );
 }
 
 #[test]
 fn import_rejects_short_id_ref() {
     let client = Client::start_logged_in(Config::default());
-    let bad = relationship("hpx-relationship-1", "sighting-123", "member-of", "transient:hpx-incident-1");
+    let bad = relationship(
+        "hpx-relationship-1",
+        "sighting-123",
+        "member-of",
+        "transient:hpx-incident-1",
+    );
     let reply = client.import("hpx-", &bundle(json!({"relationships": [bad]})));
     assert_eq!(reply.status, 400);
     assert!(reply.json()["errors"]["relationships"][0]["source_ref"].is_string());
@@ -126,11 +151,16 @@ fn import_rejects_time_without_offset() {
 #[test]
 fn import_rejects_too_many_entities() {
     let client = Client::start_logged_in(small_config());
-    let judgements: Vec<Value> =
-        (0..6).map(|i| judgement(&format!("hpx-judgement-{i}"), &format!("198.51.100.{i}"))).collect();
+    let judgements: Vec<Value> = (0..6)
+        .map(|i| judgement(&format!("hpx-judgement-{i}"), &format!("198.51.100.{i}")))
+        .collect();
     let reply = client.import("hpx-", &bundle(json!({"judgements": judgements})));
     assert_eq!(reply.status, 400);
-    assert!(reply.body.contains("Bundle max nb of entities: 5"), "{}", reply.body);
+    assert!(
+        reply.body.contains("Bundle max nb of entities: 5"),
+        "{}",
+        reply.body
+    );
     assert_eq!(count(&client, "judgements"), 0);
 }
 
@@ -149,16 +179,29 @@ fn import_twice_returns_exists() {
 
     let second = client.import_ok(&the_bundle);
     assert!(second.iter().all(|r| r["result"] == "exists"), "{second:?}");
-    for original_id in ["transient:hpx-incident-1", "transient:hpx-sighting-1", "transient:hpx-relationship-1"] {
-        assert_eq!(by_original_id(&first, original_id)["id"], by_original_id(&second, original_id)["id"]);
+    for original_id in [
+        "transient:hpx-incident-1",
+        "transient:hpx-sighting-1",
+        "transient:hpx-relationship-1",
+    ] {
+        assert_eq!(
+            by_original_id(&first, original_id)["id"],
+            by_original_id(&second, original_id)["id"]
+        );
     }
-    assert_eq!(client.state(), stored, "the second import changed the store");
+    assert_eq!(
+        client.state(),
+        stored,
+        "the second import changed the store"
+    );
 }
 
 #[test]
 fn import_dedupe_ignores_case() {
     let client = Client::start_logged_in(Config::default());
-    client.import_ok(&bundle(json!({"incidents": [incident("hpx-incident-abc")]})));
+    client.import_ok(&bundle(
+        json!({"incidents": [incident("hpx-incident-abc")]}),
+    ));
     let mut upper = incident("hpx-incident-ABC");
     upper["title"] = json!("A different title");
     let results = client.import_ok(&bundle(json!({"incidents": [upper]})));
@@ -182,8 +225,14 @@ fn import_without_prefix_param_uses_all_xids() {
     let client = Client::start_logged_in(Config::default());
     let path = "/iroh/private-intel/bundle/import";
     let the_bundle = bundle(json!({"incidents": [incident("any-incident-1")]}));
-    assert_eq!(client.post_json(path, &the_bundle).json()["results"][0]["result"], "created");
-    assert_eq!(client.post_json(path, &the_bundle).json()["results"][0]["result"], "exists");
+    assert_eq!(
+        client.post_json(path, &the_bundle).json()["results"][0]["result"],
+        "created"
+    );
+    assert_eq!(
+        client.post_json(path, &the_bundle).json()["results"][0]["result"],
+        "exists"
+    );
 }
 
 #[test]
@@ -197,13 +246,21 @@ fn import_resolves_refs_of_existing_entities() {
         "sightings": [sighting("hpx-sighting-2", "198.51.100.8")],
         "relationships": [relationship("hpx-relationship-2", "transient:hpx-sighting-2", "member-of", "transient:hpx-incident-1")],
     })));
-    assert_eq!(by_original_id(&results, "transient:hpx-incident-1")["result"], "exists");
+    assert_eq!(
+        by_original_id(&results, "transient:hpx-incident-1")["result"],
+        "exists"
+    );
     let sighting_id = by_original_id(&results, "transient:hpx-sighting-2")["id"].clone();
     let relationship_result = by_original_id(&results, "transient:hpx-relationship-2");
     assert_eq!(relationship_result["result"], "created");
 
     let relationship_id = relationship_result["id"].as_str().unwrap();
-    let stored = client.get(&format!("/ctia/relationship/{}", relationship_id.rsplit('/').next().unwrap())).json();
+    let stored = client
+        .get(&format!(
+            "/ctia/relationship/{}",
+            relationship_id.rsplit('/').next().unwrap()
+        ))
+        .json();
     assert_eq!(stored["target_ref"], incident_id.as_str());
     assert_eq!(stored["source_ref"], sighting_id);
 }
@@ -220,7 +277,10 @@ fn import_relationships_after_other_entities() {
     });
     let results = client.import_ok(&the_bundle);
     assert_eq!(results.last().unwrap()["type"], "relationship");
-    assert!(results.iter().all(|r| r["result"] == "created"), "{results:?}");
+    assert!(
+        results.iter().all(|r| r["result"] == "created"),
+        "{results:?}"
+    );
 }
 
 #[test]
@@ -230,10 +290,16 @@ fn import_unresolved_ref_is_entity_error() {
         "incidents": [incident("hpx-incident-1")],
         "relationships": [relationship("hpx-relationship-1", "transient:hpx-sighting-missing", "member-of", "transient:hpx-incident-1")],
     })));
-    assert_eq!(by_original_id(&results, "transient:hpx-incident-1")["result"], "created");
+    assert_eq!(
+        by_original_id(&results, "transient:hpx-incident-1")["result"],
+        "created"
+    );
     let failed = by_original_id(&results, "transient:hpx-relationship-1");
     assert_eq!(failed["result"], "error");
-    assert!(failed["error"].as_str().unwrap().contains("transient"), "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("transient"),
+        "{failed}"
+    );
     assert!(failed.get("id").is_none());
     assert_eq!(count(&client, "relationships"), 0);
 }
@@ -257,13 +323,19 @@ fn import_applies_server_defaults() {
     assert_eq!(stored["disposition"], 5);
     assert_eq!(stored["disposition_name"], "Unknown");
     assert_eq!(stored["valid_time"]["end_time"], "2525-01-01T00:00:00.000Z");
-    assert!(stored["valid_time"]["start_time"].as_str().unwrap().ends_with('Z'));
+    assert!(stored["valid_time"]["start_time"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
     assert_eq!(stored["owner"], "hp-test-client");
     assert!(stored["groups"].is_array());
     for key in ["created", "modified", "timestamp"] {
         assert!(stored[key].is_string(), "{key} missing");
     }
-    assert!(stored["id"].as_str().unwrap().starts_with(&format!("{}/ctia/judgement/judgement-", client.base)));
+    assert!(stored["id"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/ctia/judgement/judgement-", client.base)));
 
     let sighting = &state["sightings"][0];
     assert_eq!(sighting["count"], 1);
@@ -277,7 +349,10 @@ fn import_disposition_mismatch_is_entity_error() {
     mismatched["disposition_name"] = json!("Clean");
     let results = client.import_ok(&bundle(json!({"judgements": [mismatched]})));
     assert_eq!(results[0]["result"], "error");
-    assert!(results[0]["error"].as_str().unwrap().contains("Mismatched disposition"));
+    assert!(results[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("Mismatched disposition"));
 }
 
 #[test]

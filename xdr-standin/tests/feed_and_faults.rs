@@ -22,15 +22,28 @@ fn block(client: &Client, indicator_id: &str, ips: &[&str]) {
     for ip in ips {
         let xid = format!("hpx-judgement-{ip}");
         judgements.push(judgement(&xid, ip));
-        relationships.push(relationship(&format!("hpx-relationship-{ip}"), &format!("transient:{xid}"), "element-of", indicator_id));
+        relationships.push(relationship(
+            &format!("hpx-relationship-{ip}"),
+            &format!("transient:{xid}"),
+            "element-of",
+            indicator_id,
+        ));
     }
-    let results = client.import_ok(&bundle(json!({"judgements": judgements, "relationships": relationships})));
-    assert!(results.iter().all(|r| r["result"] == "created"), "{results:?}");
+    let results = client.import_ok(&bundle(
+        json!({"judgements": judgements, "relationships": relationships}),
+    ));
+    assert!(
+        results.iter().all(|r| r["result"] == "created"),
+        "{results:?}"
+    );
 }
 
 /// Path and query of a feed view URL, for the test client.
 fn view_path(client: &Client, view_url: &str) -> String {
-    view_url.strip_prefix(&client.base).expect("view URL on the stand-in").to_string()
+    view_url
+        .strip_prefix(&client.base)
+        .expect("view URL on the stand-in")
+        .to_string()
 }
 
 #[test]
@@ -39,7 +52,10 @@ fn seed_feeds_creates_fixtures() {
     let fixtures = seed_feeds(&client);
     for family in ["ipv4", "ipv6"] {
         for key in ["indicator_id", "feed_id", "feed_view_url"] {
-            assert!(fixtures[family][key].is_string(), "{family}.{key} missing: {fixtures}");
+            assert!(
+                fixtures[family][key].is_string(),
+                "{family}.{key} missing: {fixtures}"
+            );
         }
     }
     let ipv4 = client.get("/ctia/indicator/search?limit=1&offset=0&query=title:Secure_Firewall_SecureX_Indicator_IPv4").json();
@@ -47,7 +63,8 @@ fn seed_feeds_creates_fixtures() {
     assert_eq!(ipv4[0]["producer"], "NGFW");
     assert_eq!(ipv4[0]["source"], "securex-orchestration");
 
-    let duplicates = client.get("/ctia/indicator/search?query=title:Secure_Firewall_SecureX_Indicator_Duplicate");
+    let duplicates = client
+        .get("/ctia/indicator/search?query=title:Secure_Firewall_SecureX_Indicator_Duplicate");
     assert_eq!(duplicates.header("X-Total-Hits"), Some("2"));
 
     // A second call returns the same fixtures.
@@ -63,9 +80,21 @@ fn feed_view_lists_blocked_ips() {
     // A duplicate judgement for the same IP and one linked with another relationship type.
     let mut again = judgement("hpx-judgement-dup", "203.0.113.9");
     again["id"] = json!("transient:dup");
-    let extra = relationship("hpx-relationship-dup", "transient:dup", "element-of", indicator_id);
-    let unrelated = relationship("hpx-relationship-other", "transient:dup", "related-to", indicator_id);
-    client.import_ok(&bundle(json!({"judgements": [again], "relationships": [extra, unrelated]})));
+    let extra = relationship(
+        "hpx-relationship-dup",
+        "transient:dup",
+        "element-of",
+        indicator_id,
+    );
+    let unrelated = relationship(
+        "hpx-relationship-other",
+        "transient:dup",
+        "related-to",
+        indicator_id,
+    );
+    client.import_ok(&bundle(
+        json!({"judgements": [again], "relationships": [extra, unrelated]}),
+    ));
 
     let view_url = fixtures["ipv4"]["feed_view_url"].as_str().unwrap();
     // The view needs no bearer token.
@@ -75,10 +104,18 @@ fn feed_view_lists_blocked_ips() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body, "198.51.100.7\n203.0.113.9");
 
-    let json_view = client.get(&view_path(&client, view_url).replace("/view.txt?", "/view?")).json();
-    assert_eq!(json_view["observables"], json!([{"type": "ip", "value": "198.51.100.7"}, {"type": "ip", "value": "203.0.113.9"}]));
+    let json_view = client
+        .get(&view_path(&client, view_url).replace("/view.txt?", "/view?"))
+        .json();
+    assert_eq!(
+        json_view["observables"],
+        json!([{"type": "ip", "value": "198.51.100.7"}, {"type": "ip", "value": "203.0.113.9"}])
+    );
 
-    let ipv6_view = client.get(&view_path(&client, fixtures["ipv6"]["feed_view_url"].as_str().unwrap()));
+    let ipv6_view = client.get(&view_path(
+        &client,
+        fixtures["ipv6"]["feed_view_url"].as_str().unwrap(),
+    ));
     assert_eq!(ipv6_view.body, "");
 }
 
@@ -86,14 +123,27 @@ fn feed_view_lists_blocked_ips() {
 fn feed_view_drops_expired_judgement() {
     let client = Client::start_logged_in(Config::default());
     let fixtures = seed_feeds(&client);
-    block(&client, fixtures["ipv4"]["indicator_id"].as_str().unwrap(), &["203.0.113.9", "198.51.100.7"]);
-    let judgement_id = client.state()["judgements"][0]["id"].as_str().unwrap().to_string();
+    block(
+        &client,
+        fixtures["ipv4"]["indicator_id"].as_str().unwrap(),
+        &["203.0.113.9", "198.51.100.7"],
+    );
+    let judgement_id = client.state()["judgements"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let short_id = judgement_id.rsplit('/').next().unwrap();
 
-    let expired = client.post_json(&format!("/ctia/judgement/{short_id}/expire?reason=cleanup"), &json!({}));
+    let expired = client.post_json(
+        &format!("/ctia/judgement/{short_id}/expire?reason=cleanup"),
+        &json!({}),
+    );
     assert_eq!(expired.status, 200, "{}", expired.body);
     assert!(expired.json()["valid_time"]["end_time"].as_str().unwrap() < "2525");
-    let view = client.get(&view_path(&client, fixtures["ipv4"]["feed_view_url"].as_str().unwrap()));
+    let view = client.get(&view_path(
+        &client,
+        fixtures["ipv4"]["feed_view_url"].as_str().unwrap(),
+    ));
     assert_eq!(view.body, "198.51.100.7");
 }
 
@@ -101,10 +151,28 @@ fn feed_view_drops_expired_judgement() {
 fn feed_view_drops_deleted_relationship() {
     let client = Client::start_logged_in(Config::default());
     let fixtures = seed_feeds(&client);
-    block(&client, fixtures["ipv4"]["indicator_id"].as_str().unwrap(), &["203.0.113.9"]);
-    let relationship_id = client.state()["relationships"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(client.delete(&format!("/ctia/relationship/{}", relationship_id.rsplit('/').next().unwrap())).status, 204);
-    let view = client.get(&view_path(&client, fixtures["ipv4"]["feed_view_url"].as_str().unwrap()));
+    block(
+        &client,
+        fixtures["ipv4"]["indicator_id"].as_str().unwrap(),
+        &["203.0.113.9"],
+    );
+    let relationship_id = client.state()["relationships"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        client
+            .delete(&format!(
+                "/ctia/relationship/{}",
+                relationship_id.rsplit('/').next().unwrap()
+            ))
+            .status,
+        204
+    );
+    let view = client.get(&view_path(
+        &client,
+        fixtures["ipv4"]["feed_view_url"].as_str().unwrap(),
+    ));
     assert_eq!(view.body, "");
 }
 
@@ -112,7 +180,13 @@ fn feed_view_drops_deleted_relationship() {
 fn feed_view_wrong_secret_or_unknown() {
     let client = Client::start_logged_in(Config::default());
     let fixtures = seed_feeds(&client);
-    let feed_id = fixtures["ipv4"]["feed_id"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let feed_id = fixtures["ipv4"]["feed_id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
 
     let wrong = client.get(&format!("/ctia/feed/{feed_id}/view.txt?s=not-the-secret"));
     assert_eq!(wrong.status, 401);
@@ -138,9 +212,16 @@ fn fault_429_then_recovers() {
 fn fault_500_then_recovers() {
     let client = Client::start_logged_in(Config::default());
     client.arm(json!({"status_500": {"count": 1}}));
-    let reply = client.import("hpx-", &bundle(json!({"incidents": [incident("hpx-incident-1")]})));
+    let reply = client.import(
+        "hpx-",
+        &bundle(json!({"incidents": [incident("hpx-incident-1")]})),
+    );
     assert_eq!(reply.status, 500);
-    assert_eq!(client.state()["incidents"], json!([]), "a failed request must not store anything");
+    assert_eq!(
+        client.state()["incidents"],
+        json!([]),
+        "a failed request must not store anything"
+    );
     assert_eq!(client.get("/ctia/incident/search").status, 200);
 }
 
@@ -149,7 +230,11 @@ fn fault_garbage_body_is_not_json() {
     let client = Client::start_logged_in(Config::default());
     client.arm(json!({"garbage_body": {"count": 1}}));
     let reply = client.get("/ctia/incident/search");
-    assert!(serde_json::from_str::<Value>(&reply.body).is_err(), "{}", reply.body);
+    assert!(
+        serde_json::from_str::<Value>(&reply.body).is_err(),
+        "{}",
+        reply.body
+    );
     assert!(serde_json::from_str::<Value>(&client.get("/ctia/incident/search").body).is_ok());
 }
 
@@ -178,7 +263,9 @@ fn fault_403_missing_capability() {
 fn fault_entity_error_hits_one_entity() {
     let client = Client::start_logged_in(Config::default());
     client.arm(json!({"entity_error": {"external_id": "hpx-judgement-2"}}));
-    let the_bundle = bundle(json!({"judgements": [judgement("hpx-judgement-1", "198.51.100.1"), judgement("hpx-judgement-2", "198.51.100.2")]}));
+    let the_bundle = bundle(
+        json!({"judgements": [judgement("hpx-judgement-1", "198.51.100.1"), judgement("hpx-judgement-2", "198.51.100.2")]}),
+    );
     let results = client.import_ok(&the_bundle);
     assert_eq!(results[0]["result"], "created");
     assert_eq!(results[1]["result"], "error");
@@ -202,7 +289,10 @@ fn fault_stall_delays_import() {
 
     let started = Instant::now();
     client.import_ok(&the_bundle);
-    assert!(started.elapsed() < Duration::from_millis(400), "the stall hit a second import");
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "the stall hit a second import"
+    );
 }
 
 #[test]

@@ -17,7 +17,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 
     pub fn json(&self) -> Value {
@@ -43,7 +46,12 @@ impl Client {
             .proxy(None)
             .build()
             .new_agent();
-        Client { server, base, agent, token: None }
+        Client {
+            server,
+            base,
+            agent,
+            token: None,
+        }
     }
 
     pub fn start_logged_in(config: Config) -> Client {
@@ -52,9 +60,17 @@ impl Client {
         client
     }
 
-    /// Sends a request; `path` may carry a query string. Adds the bearer token when present.
-    pub fn send(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Reply {
-        let mut builder = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+    /// Sends a request to `path`, which may carry a query string, with the bearer token when present.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             builder = builder.header("Authorization", format!("Bearer {token}"));
         }
@@ -64,16 +80,30 @@ impl Client {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder.body(body.unwrap_or("").as_bytes().to_vec()).expect("valid request");
-        let mut response = self.agent.run(request).expect("request reaches the stand-in");
+        let request = builder
+            .body(body.unwrap_or("").as_bytes().to_vec())
+            .expect("valid request");
+        let mut response = self
+            .agent
+            .run(request)
+            .expect("request reaches the stand-in");
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or("").to_string()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    value.to_str().unwrap_or("").to_string(),
+                )
+            })
             .collect();
         let body = response.body_mut().read_to_string().unwrap_or_default();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -91,40 +121,66 @@ impl Client {
     /// Requests a token with the given Basic credentials, without storing it.
     pub fn request_token(&self, client_id: &str, password: &str) -> Reply {
         use base64::Engine as _;
-        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{password}"));
+        let credentials =
+            base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{password}"));
         let builder = ureq::http::Request::builder()
             .method("POST")
             .uri(format!("{}/iroh/oauth2/token", self.base))
             .header("Authorization", format!("Basic {credentials}"))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json");
-        let request = builder.body(b"grant_type=client_credentials".to_vec()).expect("valid request");
-        let mut response = self.agent.run(request).expect("request reaches the stand-in");
+        let request = builder
+            .body(b"grant_type=client_credentials".to_vec())
+            .expect("valid request");
+        let mut response = self
+            .agent
+            .run(request)
+            .expect("request reaches the stand-in");
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or("").to_string()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    value.to_str().unwrap_or("").to_string(),
+                )
+            })
             .collect();
         let body = response.body_mut().read_to_string().unwrap_or_default();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn login(&mut self) {
         let reply = self.request_token(CLIENT_ID, PASSWORD);
         assert_eq!(reply.status, 200, "token request failed: {}", reply.body);
-        self.token = Some(reply.json()["access_token"].as_str().expect("access_token").to_string());
+        self.token = Some(
+            reply.json()["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+        );
     }
 
     pub fn import(&self, prefixes: &str, bundle: &Value) -> Reply {
-        self.post_json(&format!("/ctia/bundle/import?external-key-prefixes={prefixes}"), bundle)
+        self.post_json(
+            &format!("/ctia/bundle/import?external-key-prefixes={prefixes}"),
+            bundle,
+        )
     }
 
     /// Imports a bundle that must succeed, and returns its results list.
     pub fn import_ok(&self, bundle: &Value) -> Vec<Value> {
         let reply = self.import("hpx-", bundle);
         assert_eq!(reply.status, 200, "import failed: {}", reply.body);
-        reply.json()["results"].as_array().expect("results list").clone()
+        reply.json()["results"]
+            .as_array()
+            .expect("results list")
+            .clone()
     }
 
     pub fn state(&self) -> Value {
@@ -138,7 +194,11 @@ impl Client {
 }
 
 pub fn small_config() -> Config {
-    Config { max_bundle_entities: 5, max_result_window: 20, ..Config::default() }
+    Config {
+        max_bundle_entities: 5,
+        max_result_window: 20,
+        ..Config::default()
+    }
 }
 
 pub fn incident(xid: &str) -> Value {
@@ -168,7 +228,12 @@ pub fn sighting(xid: &str, attacker: &str) -> Value {
     })
 }
 
-pub fn relationship(xid: &str, source_ref: &str, relationship_type: &str, target_ref: &str) -> Value {
+pub fn relationship(
+    xid: &str,
+    source_ref: &str,
+    relationship_type: &str,
+    target_ref: &str,
+) -> Value {
     json!({
         "id": format!("transient:{xid}"),
         "external_ids": [xid],
