@@ -198,7 +198,7 @@ impl Correlator {
     /// Counts one detection.
     pub fn add(&mut self, key: &DetectionKey<'_>) -> Result<Counted, RecordError> {
         // Every detection record has a time, even an `hp-match --all` record
-        // whose rule is null; a line without one is something else, such as
+        // whose rule is null. A line without one is something else, such as
         // an aggregate record or a raw log line.
         if key.time.is_none() {
             return Err(RecordError::MissingTime);

@@ -22,7 +22,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// system call over hundreds of log lines.
 const READ_SIZE: usize = 64 * 1024;
 
-/// Longest line kept, in bytes. A longer line is returned cut to this size
+/// Maximum line length kept, in bytes. A longer line is returned cut to this size
 /// and flagged, so one endless line cannot take all memory. Real request
 /// lines stay far below it; attack lines of 100 KB are kept whole.
 pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
@@ -89,7 +89,7 @@ pub fn for_each_line(
     Ok(failed)
 }
 
-/// The inputs to read: the given names, or stdin when there are none.
+/// Returns the inputs to read: the given names, or stdin when there are none.
 pub fn names_or_stdin(names: &[String]) -> Vec<String> {
     if names.is_empty() { vec![STDIN_NAME.to_owned()] } else { names.to_vec() }
 }
@@ -108,7 +108,7 @@ pub struct Line<'a> {
 
 /// Splits a reader into lines in one growing buffer.
 ///
-/// Invariant: `buf[start..end]` holds the bytes read but not yet returned;
+/// Invariant: `buf[start..end]` contains the bytes read but not yet returned;
 /// everything before `start` was returned and may be overwritten.
 pub struct LineReader<R> {
     reader: R,

@@ -31,7 +31,7 @@ use thiserror::Error;
 
 use crate::timestamp::{LogTime, TimeError};
 
-/// Why a line is malformed.
+/// The reason a line is malformed.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LineError {
     #[error("no client field before the '[time]' field")]
@@ -59,7 +59,7 @@ pub struct Frame {
     request: (usize, usize),
     status: (usize, usize),
     bytes: (usize, usize),
-    /// Where the fields after the size start (referrer, user agent, extras).
+    /// Start of the fields after the size (referrer, user agent, extras).
     tail: usize,
 }
 
@@ -144,7 +144,7 @@ fn find_request_end(
     }
 }
 
-/// The space-free token that starts at `start`.
+/// Returns the span of the space-free token that starts at `start`.
 fn token_at(line: &[u8], start: usize) -> (usize, usize) {
     let start = start.min(line.len());
     // A plain loop: tokens here are a status or a size, a few bytes long,
@@ -153,12 +153,12 @@ fn token_at(line: &[u8], start: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// A status is three digits, or `-` when the server logged none.
+/// Checks a status: three digits, or `-` when the server logged none.
 fn is_status(token: &[u8]) -> bool {
     token == b"-" || (token.len() == 3 && token.iter().all(u8::is_ascii_digit))
 }
 
-/// A response size is digits, or `-` for no body.
+/// Checks a response size: digits, or `-` for no body.
 fn is_size(token: &[u8]) -> bool {
     token == b"-" || (!token.is_empty() && token.len() <= 20 && token.iter().all(u8::is_ascii_digit))
 }

@@ -4,7 +4,7 @@
 //! one Aho-Corasick automaton (two when some rules ignore case), so a line is
 //! scanned once however many rules are loaded. The scan only proposes
 //! candidates: a rule is looked at when one of its literals occurs in the raw
-//! line, when it decodes and the line holds a `%` or `+`, or when it has no
+//! line, when it decodes and the line contains a `%` or `+`, or when it has no
 //! literal at all (a count or a length). Lines that propose nothing cost one
 //! scan and no parse, which is what most lines of a log are.
 //!
@@ -30,7 +30,7 @@ struct CompiledCondition {
     none: Vec<u32>,
     count: Option<(memmem::Finder<'static>, u64)>,
     /// True when the condition looks only at the raw line, so the scan
-    /// answers it without a parse.
+    /// decides it without a parse.
     on_raw_line: bool,
     /// The condition's own automaton over `all`, `any` then `none`, for
     /// searching a field or a decoded form.
@@ -84,7 +84,7 @@ pub struct Matcher {
     pattern_rules: Vec<Vec<u32>>,
     /// Rules proposed on every line: they have no `all` or `any` literal.
     always: Vec<u32>,
-    /// Rules proposed when the line holds `%` or `+`: they decode.
+    /// Rules proposed when the line may decode (see `may_decode`).
     on_encoded: Vec<u32>,
     group_count: usize,
     source: Vec<Rule>,
@@ -189,8 +189,8 @@ impl PatternTable {
         if self.patterns.is_empty() {
             return None;
         }
-        // Building fails only past the automaton's size limits, which a
-        // rule file cannot reach with its literal counts.
+        // Building fails only past the automaton's 32-bit state ids, which
+        // rules::MAX_LITERAL_BYTES keeps every loaded rule set far below.
         let build = |kind| {
             AhoCorasickBuilder::new()
                 .match_kind(kind)
@@ -322,7 +322,7 @@ impl Matcher {
         }
     }
 
-    /// The rules, in the order that [`Scratch::fired`] indexes.
+    /// Returns the rules, in the order that [`Scratch::fired`] indexes.
     pub fn rules(&self) -> &[Rule] {
         &self.source
     }
@@ -471,7 +471,7 @@ fn propose(scratch: &mut Scratch, rule: u32) {
     }
 }
 
-/// Answers a condition on the whole raw line from the scan.
+/// Decides a condition on the whole raw line from the scan.
 fn raw_line_holds(condition: &CompiledCondition, spec: &Condition, line: &[u8], scratch: &Scratch) -> bool {
     let seen = |pattern: &u32| scratch.seen[*pattern as usize] == scratch.generation;
     if !condition.all.iter().all(seen) {
@@ -487,7 +487,7 @@ fn raw_line_holds(condition: &CompiledCondition, spec: &Condition, line: &[u8], 
 }
 
 /// Checks the count, the length and the regex, the parts of a condition that
-/// literals do not answer.
+/// literals do not decide.
 fn other_parts_hold(condition: &CompiledCondition, spec: &Condition, value: &[u8]) -> bool {
     if let Some(limit) = spec.longer_than {
         if value.len() <= limit {
@@ -596,7 +596,8 @@ fn local_automaton(condition: &Condition) -> Option<AhoCorasick> {
     )
 }
 
-/// The bytes of one field of a parsed line; a field the line lacks is empty.
+/// Returns the bytes of one field of a parsed line. A field the line lacks
+/// is empty.
 pub fn field_value<'a>(field: Field, line: &'a [u8], fields: &LogLine<'a>) -> &'a [u8] {
     let target = fields.target.unwrap_or(b"");
     let query_start = memchr::memchr(b'?', target);
@@ -616,8 +617,8 @@ pub fn field_value<'a>(field: Field, line: &'a [u8], fields: &LogLine<'a>) -> &'
     }
 }
 
-/// The status as text. Status codes are three digits, so the text is one of
-/// a fixed table and needs no buffer.
+/// Returns the status as text. Status codes are three digits, so the text
+/// comes from a fixed table and needs no buffer.
 fn status_text(fields: &LogLine<'_>) -> Option<&'static [u8]> {
     static DIGITS: [[u8; 3]; 1000] = {
         let mut table = [[0u8; 3]; 1000];

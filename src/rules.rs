@@ -69,6 +69,12 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
 /// The packs loaded when the user names none.
 pub const DEFAULT_PACKS: &[&str] = &["extended"];
 
+/// Maximum total bytes of all `all`, `any` and `none` literals of a rule
+/// set. Every literal goes into one Aho-Corasick automaton, whose state ids
+/// are 32-bit; this cap keeps the automaton far below that limit, so that
+/// building it cannot fail.
+pub const MAX_LITERAL_BYTES: usize = 16 * 1024 * 1024;
+
 /// Largest compiled size of one rule's regex, in bytes. The `regex` crate
 /// matches in linear time, but a huge program is still slow to build.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -286,6 +292,11 @@ pub enum RuleError {
     Invalid { path: String, line: usize, id: String, message: String },
     #[error("duplicate rule id '{id}' in {path} line {line}: it is already defined in {first}; {fix}")]
     Duplicate { path: String, line: usize, id: String, first: String, fix: &'static str },
+    #[error(
+        "rules too large after loading {path}: their literals take {bytes} bytes, more than the {MAX_LITERAL_BYTES} \
+         that one automaton is built for; split the rules across runs"
+    )]
+    TooLarge { path: String, bytes: usize },
     #[error("unknown rule pack '{name}': the built-in packs are {known}")]
     UnknownPack { name: String, known: String },
     #[error("no rules are loaded: name a pack with --pack or a file with --rules")]
@@ -366,6 +377,16 @@ impl RuleSet {
         }
 
         self.rules.extend(added);
+        let literal_bytes: usize = self
+            .rules
+            .iter()
+            .flat_map(|rule| &rule.conditions)
+            .flat_map(|condition| condition.all.iter().chain(&condition.any).chain(&condition.none))
+            .map(Vec::len)
+            .sum();
+        if literal_bytes > MAX_LITERAL_BYTES {
+            return Err(RuleError::TooLarge { path: path.to_owned(), bytes: literal_bytes });
+        }
         self.packs.push(PackInfo {
             name: pack_name,
             description: doc.pack.and_then(|p| p.description),
@@ -429,7 +450,7 @@ fn syntax_error(text: &str, path: &str, error: &toml::de::Error) -> RuleError {
     RuleError::Syntax { path: path.to_owned(), message }
 }
 
-/// The `id` of the `[[rule]]` table that contains `line`, found by reading
+/// Finds the `id` of the `[[rule]]` table that contains `line` by reading
 /// the text, since a document that failed to parse has no rules to ask.
 fn enclosing_rule_id(text: &str, line: usize) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
@@ -656,6 +677,13 @@ mod tests {
         let err = load("[[rule]]\nid = \"x\"\nname = \"X\"\nimpact = \"low\"\ncount = { literal = \"a\", more_than = 99999999999 }\n")
             .unwrap_err();
         assert!(err.to_string().contains("never fire"), "{err}");
+    }
+
+    #[test]
+    fn oversized_literals_are_rejected() {
+        let literal = "a".repeat(MAX_LITERAL_BYTES + 1);
+        let err = load(&format!("[[rule]]\nid = \"x\"\nname = \"X\"\nimpact = \"low\"\nall = [\"{literal}\"]\n")).unwrap_err();
+        assert!(matches!(err, RuleError::TooLarge { .. }), "{err}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::input::{Line, LineReader, MAX_LINE_BYTES};
 use crate::logline::{Frame, LineError, LogLine};
 use crate::matcher::{Matcher, Scratch};
 
-/// What the caller chose on the command line.
+/// Options of a scan, as chosen on the command line.
 #[derive(Clone, Copy, Debug)]
 pub struct ScanOptions {
     /// Write a record for every parsed line, with a null rule where none fires.
@@ -46,7 +46,7 @@ pub struct ScanStats {
     pub per_rule: Vec<u64>,
 }
 
-/// Why a scan stopped.
+/// The error that stops a scan.
 #[derive(Debug, Error)]
 pub enum ScanError {
     /// Writing the records failed; nothing more can be delivered.
@@ -54,7 +54,7 @@ pub enum ScanError {
     Output(#[source] io::Error),
 }
 
-/// Why one line is malformed.
+/// The reason one line is malformed.
 #[derive(Debug, Error)]
 enum Malformed {
     #[error(transparent)]

@@ -24,8 +24,8 @@ pub fn stop_flag() -> std::io::Result<Arc<AtomicBool>> {
 
 /// Runs `action` on a separate thread when the first SIGINT or SIGTERM
 /// arrives, with the signal number. While it runs, a second signal ends the
-/// process with [`FORCED_EXIT_STATUS`]. `action` usually writes what the run
-/// holds and exits.
+/// process with [`FORCED_EXIT_STATUS`]. `action` usually writes the run's
+/// pending data and exits.
 pub fn on_first_signal(action: impl FnOnce(i32) + Send + 'static) -> std::io::Result<()> {
     let stopping = Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {

@@ -4,7 +4,7 @@
 //! the local wall-clock time and the server's UTC offset. hp keeps the offset
 //! as written, so `2000-10-10T13:55:36-07:00` names the same wall-clock time
 //! as the log, and `+0000` becomes `+00:00`. A time written without an offset
-//! is taken as UTC and flagged, because nothing in the line says which zone
+//! is taken as UTC and flagged, because nothing in the line names the zone
 //! the server used.
 //!
 //! [`LogTime`] stores the parsed fields and the instant in Unix seconds, so
@@ -32,7 +32,7 @@ pub struct LogTime {
     unix_seconds: i64,
 }
 
-/// Why a time could not be read.
+/// The reason a time could not be read.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TimeError {
     #[error("invalid access-log time {0:?}: expected DD/Mon/YYYY:HH:MM:SS +HHMM")]
@@ -226,7 +226,7 @@ impl LogTime {
         push_digits(out, offset % 60, 2);
     }
 
-    /// The same instant in UTC with a `Z` suffix, as CTIM expects.
+    /// Returns the same instant in UTC with a `Z` suffix, as CTIM expects.
     pub fn to_utc_string(&self) -> String {
         // Every LogTime was built from a valid instant, so this cannot fail.
         let timestamp = jiff::Timestamp::from_second(self.unix_seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);

@@ -12,7 +12,7 @@ use xdr_common::*;
 const HOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hp-postrotate");
 const SAMPLE_LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/honeypot-access.log");
 
-/// The directory of the binaries under test.
+/// Returns the directory of the binaries under test.
 fn bin_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_hp-match")).parent().unwrap().to_path_buf()
 }
@@ -82,7 +82,7 @@ fn hook_reads_compressed_rotation() {
 }
 
 #[test]
-fn hook_exits_zero_and_queues_when_xdr_is_down() {
+fn hook_queues_while_xdr_down() {
     let harness = Harness::start();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");

@@ -91,7 +91,7 @@ fn run(args: &Args) -> Result<ExitCode> {
         Ok(())
     });
     bad.finish();
-    // The callback fails only when writing a promotion failed.
+    // The callback returns an error only when writing a promotion failed.
     let failed = match read {
         Ok(failed) => failed,
         Err(error) => return Ok(diag::output_failed("hp-correlate", &error)),
@@ -107,7 +107,7 @@ fn run(args: &Args) -> Result<ExitCode> {
     }
 
     if !args.quiet {
-        // A mistyped --rule promotes nobody and says nothing otherwise.
+        // A mistyped --rule promotes no address, silently unless warned here.
         if !args.all_rules && correlator.addresses() > 0 {
             for rule in args.rules.iter().filter(|rule| !correlator.saw_rule(rule)) {
                 diag::warn(

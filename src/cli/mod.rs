@@ -13,7 +13,7 @@ mod man;
 
 use clap::CommandFactory;
 
-/// The clap command of every binary.
+/// Returns the clap command of every binary.
 pub fn commands() -> Vec<clap::Command> {
     vec![
         hp_match::Args::command(),

@@ -285,7 +285,7 @@ fn write_text(
     Ok(())
 }
 
-/// The sum of the per-rule counts, saturating rather than overflowing on
+/// Sums the per-rule counts, saturating rather than overflowing on
 /// absurd counts from the input.
 fn total_count(rules: &[(String, RuleRow)]) -> u64 {
     rules.iter().fold(0u64, |sum, (_, row)| sum.saturating_add(row.count))

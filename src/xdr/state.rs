@@ -220,7 +220,7 @@ impl StateDir {
     }
 
     /// Moves a corrupt or truncated state file aside, so that the run goes
-    /// on with an empty state, and says where it went. Losing the record of
+    /// on with an empty state, and warns where it went. Losing the record of
     /// sent addresses only means they may be sent again, which the
     /// idempotent external ids make harmless within a day.
     fn move_aside(&self, path: &Path, detail: &str) -> Result<State> {
